@@ -1,0 +1,208 @@
+"""Estates reads, always through the user's scope: what a user may see is decided here, once,
+so the web UI, the API, the CLI and exports all obey the same rule. Anything outside the scope
+is reported as not found, never as forbidden, so its existence is not disclosed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from propfee.core.models import AuditEntry, StaffScope, User
+from propfee.core.roles import COMPANY_WIDE_ROLES, Capability, role_can
+from propfee.estates.models import Building, Estate, Occupancy, Party, PartyPhone, Unit
+
+_DIGITS_RE = re.compile(r"^\d{3,11}$")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a user may see: everything (`all`), or whole estates plus single buildings."""
+
+    all: bool
+    company_id: int | None
+    estate_ids: frozenset[int]
+    building_ids: frozenset[int]
+
+    @property
+    def empty(self) -> bool:
+        return not self.all and not self.estate_ids and not self.building_ids
+
+
+def scope_for(user: User) -> Scope:
+    """The user's scope. Superusers see every company; admins their whole company."""
+    if not user.is_authenticated or not user.is_active:
+        return Scope(False, None, frozenset(), frozenset())
+    if user.is_superuser:
+        return Scope(True, None, frozenset(), frozenset())
+    if user.company_id is None:
+        return Scope(False, None, frozenset(), frozenset())
+    if user.role in COMPANY_WIDE_ROLES:
+        return Scope(True, user.company_id, frozenset(), frozenset())
+    cached = getattr(user, "_propfee_scope", None)
+    if cached is not None:
+        return cached
+    rows = StaffScope.objects.filter(user=user, estate__company_id=user.company_id).values_list(
+        "estate_id", "building_id"
+    )
+    estates = frozenset(e for e, b in rows if b is None)
+    buildings = frozenset(b for e, b in rows if b is not None and e not in estates)
+    scope = Scope(False, user.company_id, estates, buildings)
+    user._propfee_scope = scope  # type: ignore[attr-defined]
+    return scope
+
+
+def _company_filter(scope: Scope, field: str) -> Q:
+    return Q(**{field: scope.company_id}) if scope.company_id is not None else Q()
+
+
+def estates_visible_to(user: User) -> QuerySet[Estate]:
+    scope = scope_for(user)
+    qs = Estate.objects.select_related("company")
+    if not role_can(user, Capability.VIEW_ESTATES) or scope.empty:
+        return qs.none()
+    if scope.all:
+        return qs.filter(_company_filter(scope, "company_id"))
+    return qs.filter(
+        Q(pk__in=scope.estate_ids) | Q(buildings__pk__in=scope.building_ids)
+    ).distinct()
+
+
+def buildings_visible_to(user: User) -> QuerySet[Building]:
+    scope = scope_for(user)
+    qs = Building.objects.select_related("estate")
+    if not role_can(user, Capability.VIEW_ESTATES) or scope.empty:
+        return qs.none()
+    if scope.all:
+        return qs.filter(_company_filter(scope, "estate__company_id"))
+    return qs.filter(Q(estate_id__in=scope.estate_ids) | Q(pk__in=scope.building_ids))
+
+
+def units_visible_to(user: User) -> QuerySet[Unit]:
+    scope = scope_for(user)
+    qs = Unit.objects.select_related("estate", "building")
+    if not role_can(user, Capability.VIEW_UNITS) or scope.empty:
+        return qs.none()
+    if scope.all:
+        return qs.filter(_company_filter(scope, "estate__company_id"))
+    return qs.filter(Q(estate_id__in=scope.estate_ids) | Q(building_id__in=scope.building_ids))
+
+
+def occupancies_visible_to(user: User) -> QuerySet[Occupancy]:
+    if not role_can(user, Capability.VIEW_PARTIES):
+        return Occupancy.objects.none()
+    return Occupancy.objects.select_related("unit", "party").filter(
+        unit__in=units_visible_to(user).values("pk")
+    )
+
+
+def parties_visible_to(user: User) -> QuerySet[Party]:
+    """Parties with an occupancy (current or past) on a visible unit; company-wide roles also
+    see parties not yet linked to any unit."""
+    scope = scope_for(user)
+    qs = Party.objects.prefetch_related(
+        Prefetch("phones", queryset=PartyPhone.objects.order_by("position"))
+    )
+    if not role_can(user, Capability.VIEW_PARTIES) or scope.empty:
+        return qs.none()
+    if scope.all:
+        return qs.filter(_company_filter(scope, "company_id"))
+    linked = Occupancy.objects.filter(party=OuterRef("pk"), unit__in=units_visible_to(user))
+    return qs.filter(Exists(linked))
+
+
+def unit_get(*, user: User, code: str) -> Unit:
+    """The visible unit with `code` (Unit.DoesNotExist if absent or out of scope)."""
+    return units_visible_to(user).get(code=code.strip().upper())
+
+
+def unit_search(*, user: User, query: str) -> QuerySet[Unit]:
+    """Units matching a unit code (or its start), an occupant's name, or a phone suffix
+    (3–11 digits). Matches are limited to the user's scope."""
+    query = query.strip()
+    units = units_visible_to(user)
+    if not query:
+        return units
+    conditions = Q(code__istartswith=query) | Q(code__iexact=query)
+    if role_can(user, Capability.VIEW_PARTIES):
+        occupants = Occupancy.objects.filter(unit=OuterRef("pk"), party__name__contains=query)
+        conditions |= Exists(occupants)
+        if _DIGITS_RE.match(query):
+            phone_party_ids = PartyPhone.objects.filter(
+                number_reversed__startswith=query[::-1]
+            ).values("party_id")
+            by_phone = Occupancy.objects.filter(
+                unit=OuterRef("pk"), party_id__in=phone_party_ids
+            )
+            conditions |= Exists(by_phone)
+    return units.filter(conditions)
+
+
+def unit_occupancies(*, unit: Unit, include_past: bool = True) -> QuerySet[Occupancy]:
+    qs = unit.occupancies.select_related("party").prefetch_related(
+        Prefetch("party__phones", queryset=PartyPhone.objects.order_by("position"))
+    )
+    if not include_past:
+        qs = qs.filter(until__isnull=True)
+    return qs.order_by("until", "-since", "pk")
+
+
+def unit_history(*, unit: Unit) -> QuerySet[AuditEntry]:
+    """Audit entries about the unit and its occupancies, newest first."""
+    occupancy_ids = [str(pk) for pk in unit.occupancies.values_list("pk", flat=True)]
+    return (
+        AuditEntry.objects.filter(
+            Q(object_type="estates.unit", object_id=str(unit.pk))
+            | Q(object_type="estates.occupancy", object_id__in=occupancy_ids)
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")
+    )
+
+
+def current_payer(*, unit: Unit, on: dt.date | None = None) -> Party | None:
+    """The unit's payer on `on` (today by default)."""
+    on = on or timezone.localdate()
+    occ = (
+        unit.occupancies.filter(is_payer=True, since__lte=on)
+        .filter(Q(until__isnull=True) | Q(until__gte=on))
+        .select_related("party")
+        .first()
+    )
+    return occ.party if occ else None
+
+
+def estate_summaries(*, user: User) -> QuerySet[Estate]:
+    """Visible estates with their building and unit counts."""
+    return estates_visible_to(user).annotate(
+        building_count=Count("buildings", distinct=True), unit_count=Count("units", distinct=True)
+    )
+
+
+def building_summaries(*, user: User, estate: Estate) -> QuerySet[Building]:
+    return (
+        buildings_visible_to(user)
+        .filter(estate=estate)
+        .annotate(unit_count=Count("units"))
+        .order_by("code")
+    )
+
+
+def audit_entries_visible_to(user: User) -> QuerySet[AuditEntry]:
+    scope = scope_for(user)
+    qs = AuditEntry.objects.select_related("actor")
+    if not role_can(user, Capability.VIEW_AUDIT) or scope.empty:
+        return qs.none()
+    if scope.all and scope.company_id is None:
+        return qs
+    if scope.all:
+        return qs.filter(
+            Q(estate__company_id=scope.company_id) | Q(actor__company_id=scope.company_id)
+        )
+    estate_ids = set(scope.estate_ids) | set(
+        Building.objects.filter(pk__in=scope.building_ids).values_list("estate_id", flat=True)
+    )
+    return qs.filter(estate_id__in=estate_ids)

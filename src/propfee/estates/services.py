@@ -1,0 +1,460 @@
+"""Estates writes: estates, buildings, units, parties and occupancies, ownership transfer.
+
+Each service runs in one transaction and writes its audit row in it. Services check the
+actor's capability; `actor=None` means the system itself (demo loader, migrations)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.db import transaction
+
+from propfee.core.models import AuditAction, User
+from propfee.core.personal_data import id_number_normalize, phone_normalize
+from propfee.core.roles import Capability, require
+from propfee.core.services import audit_record, model_snapshot, snapshot_diff
+from propfee.estates.constants import TITLE_ROLES, PartyRole, UnitStatus, UnitType
+from propfee.estates.models import Building, Company, Estate, Occupancy, Party, PartyPhone, Unit
+
+ESTATE_FIELDS = ("code", "name", "city", "address")
+UNIT_FIELDS = (
+    "building",
+    "entrance",
+    "room",
+    "code",
+    "floor",
+    "area_m2",
+    "unit_type",
+    "handover_date",
+    "status",
+)
+PARTY_FIELDS = ("name", "is_organization", "email", "id_number")
+OCCUPANCY_FIELDS = ("unit", "party", "role", "is_payer", "since", "until")
+
+_ESTATE_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_]{0,31}$")
+_PART_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{0,31}$")
+_FLOOR_RE = re.compile(r"^(?:B(\d+)-)?(\d+)$")
+_ROOM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
+class EstatesError(ValueError):
+    """A write that the estates rules refuse; the message is for the user."""
+
+
+def estate_code_check(code: str) -> str:
+    code = code.strip().upper()
+    if not _ESTATE_CODE_RE.match(code):
+        raise EstatesError(f"项目编码只能包含大写字母、数字和下划线：{code}")
+    return code
+
+
+def unit_part_check(value: str, label: str) -> str:
+    """A building code, entrance or room: letters, digits, underscore (rooms also `-`)."""
+    value = value.strip()
+    pattern = _ROOM_RE if label == "房号" else _PART_RE
+    if not pattern.match(value):
+        allowed = "字母、数字、下划线和短横线" if label == "房号" else "字母、数字和下划线"
+        raise EstatesError(f"{label}只能包含{allowed}：{value}")
+    return value
+
+
+def unit_code_build(*, estate_code: str, building_code: str, entrance: str, room: str) -> str:
+    """`DEMO-3-1502`, or `DEMO-3-2-1502` when the building has entrances (单元)."""
+    parts = [estate_code, building_code] + ([entrance] if entrance else []) + [room]
+    return "-".join(parts)
+
+
+def unit_floor_from_room(room: str) -> int | None:
+    """1502 → 15, 301 → 3, B1-023 → -1 (basement), anything else → None."""
+    match = _FLOOR_RE.match(room)
+    if not match:
+        return None
+    basement, number = match.groups()
+    if basement:
+        return -int(basement)
+    return int(number) // 100 if len(number) >= 3 else None
+
+
+def building_name_default(code: str) -> str:
+    return f"{code}栋" if code.isdigit() else code
+
+
+# --- estates -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def estate_create(
+    *, company: Company, code: str, name: str, city: str = "", address: str = "", actor: User | None
+) -> Estate:
+    require(actor, Capability.MANAGE_COMPANY)
+    code = estate_code_check(code)
+    if Estate.objects.filter(company=company, code=code).exists():
+        raise EstatesError(f"项目编码已存在：{code}")
+    estate = Estate.objects.create(
+        company=company, code=code, name=name.strip(), city=city.strip(), address=address.strip()
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=estate,
+        estate_id=estate.pk,
+        after=model_snapshot(estate, ESTATE_FIELDS),
+    )
+    return estate
+
+
+@transaction.atomic
+def estate_update(
+    *, estate: Estate, actor: User | None, name: str, city: str = "", address: str = ""
+) -> Estate:
+    require(actor, Capability.MANAGE_COMPANY)
+    before = model_snapshot(estate, ESTATE_FIELDS)
+    estate.name, estate.city, estate.address = name.strip(), city.strip(), address.strip()
+    after = model_snapshot(estate, ESTATE_FIELDS)
+    old, new = snapshot_diff(before, after)
+    if new:
+        estate.save(update_fields=["name", "city", "address", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=estate,
+            estate_id=estate.pk,
+            before=old,
+            after=new,
+        )
+    return estate
+
+
+# --- buildings and units -----------------------------------------------------------------
+
+
+@transaction.atomic
+def building_create(
+    *, estate: Estate, code: str, name: str = "", actor: User | None
+) -> Building:
+    require(actor, Capability.MANAGE_UNITS)
+    code = unit_part_check(code, "楼栋编码")
+    if Building.objects.filter(estate=estate, code=code).exists():
+        raise EstatesError(f"楼栋已存在：{estate.code}-{code}")
+    building = Building.objects.create(
+        estate=estate, code=code, name=name.strip() or building_name_default(code)
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=building,
+        estate_id=estate.pk,
+        after={"estate": estate.pk, "code": building.code, "name": building.name},
+    )
+    return building
+
+
+@transaction.atomic
+def unit_create(
+    *,
+    building: Building,
+    room: str,
+    area_m2: Decimal,
+    actor: User | None,
+    entrance: str = "",
+    unit_type: str = UnitType.RESIDENTIAL,
+    handover_date: dt.date | None = None,
+    status: str = UnitStatus.OCCUPIED,
+) -> Unit:
+    require(actor, Capability.MANAGE_UNITS)
+    estate = building.estate
+    room = unit_part_check(room, "房号")
+    entrance = unit_part_check(entrance, "单元") if entrance else ""
+    if area_m2 <= 0:
+        raise EstatesError(f"建筑面积必须大于0：{area_m2}")
+    code = unit_code_build(
+        estate_code=estate.code, building_code=building.code, entrance=entrance, room=room
+    )
+    if Unit.objects.filter(estate=estate, code=code).exists():
+        raise EstatesError(f"房屋已存在：{code}")
+    unit = Unit.objects.create(
+        estate=estate,
+        building=building,
+        entrance=entrance,
+        room=room,
+        code=code,
+        floor=unit_floor_from_room(room),
+        area_m2=area_m2,
+        unit_type=unit_type,
+        handover_date=handover_date,
+        status=status,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=unit,
+        estate_id=estate.pk,
+        after=model_snapshot(unit, UNIT_FIELDS),
+    )
+    return unit
+
+
+@transaction.atomic
+def unit_update(
+    *,
+    unit: Unit,
+    actor: User | None,
+    area_m2: Decimal | None = None,
+    unit_type: str | None = None,
+    handover_date: dt.date | None = None,
+    status: str | None = None,
+) -> Unit:
+    """Change a unit's attributes; its code, building and room never change."""
+    require(actor, Capability.MANAGE_UNITS)
+    before = model_snapshot(unit, UNIT_FIELDS)
+    if area_m2 is not None:
+        if area_m2 <= 0:
+            raise EstatesError(f"建筑面积必须大于0：{area_m2}")
+        unit.area_m2 = area_m2
+    if unit_type is not None:
+        unit.unit_type = unit_type
+    if handover_date is not None:
+        unit.handover_date = handover_date
+    if status is not None:
+        unit.status = status
+    old, new = snapshot_diff(before, model_snapshot(unit, UNIT_FIELDS))
+    if new:
+        unit.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=unit,
+            estate_id=unit.estate_id,
+            before=old,
+            after=new,
+        )
+    return unit
+
+
+# --- parties -----------------------------------------------------------------------------
+
+
+def phones_normalize(phones: Sequence[str]) -> list[str]:
+    """Normalised, de-duplicated phones in their given order (PersonalDataError if malformed)."""
+    numbers: list[str] = []
+    for raw in phones:
+        if not str(raw).strip():
+            continue
+        number = phone_normalize(raw)
+        if number not in numbers:
+            numbers.append(number)
+    return numbers
+
+
+def _party_phones_set(party: Party, numbers: list[str]) -> None:
+    party.phones.all().delete()
+    PartyPhone.objects.bulk_create(
+        PartyPhone(party=party, number=n, number_reversed=n[::-1], position=i)
+        for i, n in enumerate(numbers)
+    )
+
+
+def _party_snapshot(party: Party, numbers: list[str]) -> dict:
+    snapshot = model_snapshot(party, PARTY_FIELDS)
+    snapshot["phones"] = numbers
+    return snapshot
+
+
+@transaction.atomic
+def party_create(
+    *,
+    company: Company,
+    name: str,
+    actor: User | None,
+    phones: Sequence[str] = (),
+    email: str = "",
+    id_number: str = "",
+    is_organization: bool = False,
+) -> Party:
+    require(actor, Capability.MANAGE_PARTIES)
+    if not name.strip():
+        raise EstatesError("姓名不能为空")
+    numbers = phones_normalize(phones)
+    party = Party.objects.create(
+        company=company,
+        name=name.strip(),
+        email=email.strip(),
+        id_number=id_number_normalize(id_number) if id_number.strip() else "",
+        is_organization=is_organization,
+    )
+    _party_phones_set(party, numbers)
+    audit_record(
+        actor=actor, action=AuditAction.CREATE, obj=party, after=_party_snapshot(party, numbers)
+    )
+    return party
+
+
+@transaction.atomic
+def party_update(
+    *,
+    party: Party,
+    actor: User | None,
+    name: str | None = None,
+    phones: Sequence[str] | None = None,
+    email: str | None = None,
+    id_number: str | None = None,
+) -> Party:
+    require(actor, Capability.MANAGE_PARTIES)
+    current = list(party.phones.values_list("number", flat=True))
+    before = _party_snapshot(party, current)
+    if name is not None:
+        if not name.strip():
+            raise EstatesError("姓名不能为空")
+        party.name = name.strip()
+    if email is not None:
+        party.email = email.strip()
+    if id_number is not None:
+        party.id_number = id_number_normalize(id_number) if id_number.strip() else ""
+    numbers = phones_normalize(phones) if phones is not None else current
+    old, new = snapshot_diff(before, _party_snapshot(party, numbers))
+    if new:
+        party.save()
+        if numbers != current:
+            _party_phones_set(party, numbers)
+        audit_record(actor=actor, action=AuditAction.UPDATE, obj=party, before=old, after=new)
+    return party
+
+
+# --- occupancies -------------------------------------------------------------------------
+
+
+def _payer_release(unit: Unit, on: dt.date, actor: User | None) -> None:
+    """Close the payer flag of the unit's current payer so a new payer can be set."""
+    for occ in Occupancy.objects.select_for_update().filter(
+        unit=unit, is_payer=True, until__isnull=True
+    ):
+        occ.is_payer = False
+        occ.save(update_fields=["is_payer", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=occ,
+            estate_id=unit.estate_id,
+            before={"is_payer": True},
+            after={"is_payer": False},
+            note=f"缴费人变更 {on.isoformat()}",
+        )
+
+
+@transaction.atomic
+def occupancy_create(
+    *,
+    unit: Unit,
+    party: Party,
+    role: str,
+    since: dt.date,
+    actor: User | None,
+    is_payer: bool = False,
+) -> Occupancy:
+    require(actor, Capability.MANAGE_PARTIES)
+    if role not in PartyRole.values:
+        raise EstatesError(f"身份不正确：{role}")
+    if Occupancy.objects.filter(unit=unit, party=party, role=role, until__isnull=True).exists():
+        raise EstatesError(f"{party.name} 已是 {unit.code} 的{PartyRole(role).label}")
+    if is_payer:
+        _payer_release(unit, since, actor)
+    occupancy = Occupancy.objects.create(
+        unit=unit, party=party, role=role, is_payer=is_payer, since=since
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=occupancy,
+        estate_id=unit.estate_id,
+        after=model_snapshot(occupancy, OCCUPANCY_FIELDS),
+    )
+    return occupancy
+
+
+@transaction.atomic
+def occupancy_end(*, occupancy: Occupancy, until: dt.date, actor: User | None) -> Occupancy:
+    require(actor, Capability.MANAGE_PARTIES)
+    if occupancy.until is not None:
+        raise EstatesError("该住户关系已结束")
+    if until < occupancy.since:
+        raise EstatesError("结束日期不能早于起始日期")
+    occupancy.until = until
+    occupancy.save(update_fields=["until", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=occupancy,
+        estate_id=occupancy.unit.estate_id,
+        before={"until": None},
+        after={"until": until.isoformat()},
+    )
+    return occupancy
+
+
+@transaction.atomic
+def ownership_transfer(
+    *,
+    unit: Unit,
+    new_owners: Sequence[Party],
+    on: dt.date,
+    actor: User | None,
+    payer: Party | None = None,
+    note: str = "",
+) -> list[Occupancy]:
+    """产权变更: close every current title occupancy (owner, co-owner, developer) the day before
+    `on`, open owner occupancies for `new_owners` from `on`, and make `payer` (default: the first
+    new owner) the payer unless a tenant currently pays. History is kept, never overwritten."""
+    require(actor, Capability.MANAGE_PARTIES)
+    if not new_owners:
+        raise EstatesError("请至少指定一位新业主")
+    payer = payer or new_owners[0]
+    if payer not in new_owners:
+        raise EstatesError("缴费人必须是新业主之一")
+    closing = list(
+        Occupancy.objects.select_for_update()
+        .filter(unit=unit, role__in=TITLE_ROLES, until__isnull=True)
+        .order_by("pk")
+    )
+    for occ in closing:
+        if occ.since >= on:
+            raise EstatesError(
+                f"变更日期 {on.isoformat()} 不能早于或等于现有产权的起始日期 {occ.since.isoformat()}"
+            )
+    tenant_pays = Occupancy.objects.filter(
+        unit=unit, role=PartyRole.TENANT, is_payer=True, until__isnull=True
+    ).exists()
+    until = on - dt.timedelta(days=1)
+    previous = []
+    for occ in closing:
+        previous.append({"party": occ.party_id, "role": occ.role, "is_payer": occ.is_payer})
+        occ.until = until
+        occ.is_payer = False
+        occ.save(update_fields=["until", "is_payer", "updated_at"])
+    opened = [
+        Occupancy.objects.create(
+            unit=unit,
+            party=party,
+            role=PartyRole.OWNER,
+            is_payer=(party == payer and not tenant_pays),
+            since=on,
+        )
+        for party in new_owners
+    ]
+    audit_record(
+        actor=actor,
+        action=AuditAction.TRANSFER,
+        obj=unit,
+        estate_id=unit.estate_id,
+        before={"owners": previous},
+        after={
+            "owners": [
+                {"party": o.party_id, "role": o.role, "is_payer": o.is_payer} for o in opened
+            ],
+            "on": on.isoformat(),
+        },
+        note=note,
+    )
+    return opened
