@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from propfee.core.roles import Role
 from tests.factories import (
@@ -16,6 +17,15 @@ from tests.factories import (
 )
 
 PASSWORD = "pw-test-12345"
+
+
+@pytest.fixture(autouse=True)
+def _chinese_by_default():
+    """Every test starts in Chinese: a request that switched to English must not leak its
+    thread-local language into the next test."""
+    translation.activate("zh-hans")
+    yield
+    translation.activate("zh-hans")
 
 
 @pytest.fixture

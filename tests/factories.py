@@ -83,9 +83,7 @@ class OccupancyFactory(factory.django.DjangoModelFactory):
         model = Occupancy
 
     unit = factory.SubFactory(UnitFactory)
-    party = factory.SubFactory(
-        PartyFactory, company=factory.SelfAttribute("..unit.estate.company")
-    )
+    party = factory.SubFactory(PartyFactory, company=factory.SelfAttribute("..unit.estate.company"))
     role = PartyRole.OWNER
     is_payer = True
     since = dt.date(2020, 6, 1)

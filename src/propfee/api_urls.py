@@ -9,6 +9,6 @@ router = DefaultRouter()
 estates_api.register(router)
 
 urlpatterns = [
-    path("auth/", include("propfee.core.api_urls")),
+    path("", include("propfee.core.api_urls")),
     path("", include(router.urls)),
 ]

@@ -1,7 +1,7 @@
 """propfee settings, read from the environment.
 
 DATABASE_URL        database (default: SQLite file in PROPFEE_DATA_DIR)
-PROPFEE_DATA_DIR    folder for the SQLite file, the development secret key and uploads (default ./data)
+PROPFEE_DATA_DIR    folder for the SQLite file, the dev secret key and uploads (default ./data)
 SECRET_KEY          secret key (default: generated once and kept in PROPFEE_DATA_DIR/secret_key)
 DEBUG               "1"/"true" to turn debug on (default off)
 ALLOWED_HOSTS       comma-separated host names (default 127.0.0.1,localhost)
@@ -40,9 +40,7 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = _env_flag("DEBUG")
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -56,6 +54,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
     "django_tasks",
@@ -69,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "propfee.core.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -135,6 +135,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
@@ -167,13 +168,19 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc are served from the package (WhiteNoise), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StaffRoleEnum": "propfee.core.roles.Role",
+        "PartyRoleEnum": "propfee.estates.constants.PartyRole",
+    },
 }
 
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get(
-            "PROPFEE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"
-        )
+        "BACKEND": os.environ.get("PROPFEE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
     }
 }
 

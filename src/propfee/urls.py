@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/v1/", include("propfee.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("propfee.web.auth_urls")),
     path("", include("propfee.web.urls")),
 ]

@@ -48,7 +48,8 @@ def test_unit_code_with_entrance(admin_user, building):
 
 
 @pytest.mark.parametrize(
-    ("room", "floor"), [("1502", 15), ("301", 3), ("B1-023", -1), ("B2-105", -2), ("B2023", None), ("S12", None)]
+    ("room", "floor"),
+    [("1502", 15), ("301", 3), ("B1-023", -1), ("B2-105", -2), ("B2023", None), ("S12", None)],
 )
 def test_unit_floor_from_room(room, floor):
     assert unit_floor_from_room(room) == floor
@@ -123,8 +124,10 @@ def test_ownership_transfer_closes_old_and_keeps_history(admin_user, unit, owner
     )
     old = Occupancy.objects.get(unit=unit, party=owner)
     assert old.until == dt.date(2026, 2, 28)
-    assert old.is_payer is False
-    assert opened[0].party == buyer and opened[0].is_payer and opened[0].since == dt.date(2026, 3, 1)
+    assert old.is_payer is True  # history: the old owner paid until the transfer
+    assert opened[0].party == buyer
+    assert opened[0].is_payer
+    assert opened[0].since == dt.date(2026, 3, 1)
     assert Occupancy.objects.filter(unit=unit).count() == 2
     entry = AuditEntry.objects.get(action=AuditAction.TRANSFER)
     assert entry.before["owners"][0]["party"] == owner.pk

@@ -1,6 +1,10 @@
-"""API authentication: obtain a token with username and password."""
+"""API authentication and identity: obtain a token with username and password; who am I."""
 
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 
-urlpatterns = [path("token/", obtain_auth_token, name="api-token")]
+from propfee.core.api import MeView, TokenObtainView
+
+urlpatterns = [
+    path("auth/token/", TokenObtainView.as_view(), name="api-token"),
+    path("me/", MeView.as_view(), name="api-me"),
+]

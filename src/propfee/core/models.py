@@ -22,7 +22,7 @@ class TimeStampedModel(models.Model):
 
 
 class User(AbstractUser):
-    """A staff user (员工账号): belongs to one company, holds one role, scoped by StaffScope rows."""
+    """A staff user (员工账号): one company, one role, scoped by StaffScope rows."""
 
     company = models.ForeignKey(
         "estates.Company",
@@ -65,6 +65,10 @@ class StaffScope(models.Model):
                 name="staffscope_unique_whole_estate",
             ),
         ]
+
+    def __str__(self) -> str:
+        where = self.building.name if self.building_id else self.estate.name
+        return f"{self.user} · {where}"
 
 
 class AuditAction(models.TextChoices):

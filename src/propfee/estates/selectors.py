@@ -114,6 +114,20 @@ def parties_visible_to(user: User) -> QuerySet[Party]:
     return qs.filter(Exists(linked))
 
 
+def parties_linkable_by(user: User) -> QuerySet[Party]:
+    """Parties `user` may name in an occupancy or an ownership transfer: the visible ones, plus
+    parties of the user's company not linked to any unit yet. A new buyer or tenant is created
+    first and linked next; without this a scoped user could never link the party they created."""
+    scope = scope_for(user)
+    if scope.all or scope.empty or scope.company_id is None:
+        return parties_visible_to(user)
+    if not role_can(user, Capability.VIEW_PARTIES):
+        return Party.objects.none()
+    linked = Occupancy.objects.filter(party=OuterRef("pk"), unit__in=units_visible_to(user))
+    unlinked = ~Q(Exists(Occupancy.objects.filter(party=OuterRef("pk"))))
+    return Party.objects.filter(company_id=scope.company_id).filter(Q(Exists(linked)) | unlinked)
+
+
 def unit_get(*, user: User, code: str) -> Unit:
     """The visible unit with `code` (Unit.DoesNotExist if absent or out of scope)."""
     return units_visible_to(user).get(code=code.strip().upper())
@@ -129,16 +143,30 @@ def unit_search(*, user: User, query: str) -> QuerySet[Unit]:
     conditions = Q(code__istartswith=query) | Q(code__iexact=query)
     if role_can(user, Capability.VIEW_PARTIES):
         occupants = Occupancy.objects.filter(unit=OuterRef("pk"), party__name__contains=query)
-        conditions |= Exists(occupants)
+        conditions |= Q(Exists(occupants))
         if _DIGITS_RE.match(query):
             phone_party_ids = PartyPhone.objects.filter(
                 number_reversed__startswith=query[::-1]
             ).values("party_id")
-            by_phone = Occupancy.objects.filter(
-                unit=OuterRef("pk"), party_id__in=phone_party_ids
-            )
-            conditions |= Exists(by_phone)
+            by_phone = Occupancy.objects.filter(unit=OuterRef("pk"), party_id__in=phone_party_ids)
+            conditions |= Q(Exists(by_phone))
     return units.filter(conditions)
+
+
+def party_search(*, user: User, query: str) -> QuerySet[Party]:
+    """Visible parties whose name contains `query` or, for 3–11 digits, one of whose phones
+    ends with it (an indexed prefix match on the reversed number)."""
+    query = query.strip()
+    parties = parties_visible_to(user)
+    if not query:
+        return parties
+    condition = Q(name__contains=query)
+    if _DIGITS_RE.match(query):
+        phones = PartyPhone.objects.filter(
+            party=OuterRef("pk"), number_reversed__startswith=query[::-1]
+        )
+        condition |= Q(Exists(phones))
+    return parties.filter(condition)
 
 
 def unit_occupancies(*, unit: Unit, include_past: bool = True) -> QuerySet[Occupancy]:

@@ -52,8 +52,9 @@ def estate_code_check(code: str) -> str:
 
 
 def unit_part_check(value: str, label: str) -> str:
-    """A building code, entrance or room: letters, digits, underscore (rooms also `-`)."""
-    value = value.strip()
+    """A building code, entrance or room: letters, digits, underscore (rooms also `-`).
+    Stored upper-case, so unit codes compare the same however they were typed."""
+    value = value.strip().upper()
     pattern = _ROOM_RE if label == "房号" else _PART_RE
     if not pattern.match(value):
         allowed = "字母、数字、下划线和短横线" if label == "房号" else "字母、数字和下划线"
@@ -132,9 +133,7 @@ def estate_update(
 
 
 @transaction.atomic
-def building_create(
-    *, estate: Estate, code: str, name: str = "", actor: User | None
-) -> Building:
+def building_create(*, estate: Estate, code: str, name: str = "", actor: User | None) -> Building:
     require(actor, Capability.MANAGE_UNITS)
     code = unit_part_check(code, "楼栋编码")
     if Building.objects.filter(estate=estate, code=code).exists():
@@ -344,6 +343,13 @@ def _payer_release(unit: Unit, on: dt.date, actor: User | None) -> None:
         )
 
 
+def _same_company_check(unit: Unit, parties: Sequence[Party]) -> None:
+    """A party can only be linked to units of its own company."""
+    for party in parties:
+        if party.company_id != unit.estate.company_id:
+            raise EstatesError(f"{party.name} 与房屋 {unit.code} 不属于同一物业公司")
+
+
 @transaction.atomic
 def occupancy_create(
     *,
@@ -357,6 +363,7 @@ def occupancy_create(
     require(actor, Capability.MANAGE_PARTIES)
     if role not in PartyRole.values:
         raise EstatesError(f"身份不正确：{role}")
+    _same_company_check(unit, [party])
     if Occupancy.objects.filter(unit=unit, party=party, role=role, until__isnull=True).exists():
         raise EstatesError(f"{party.name} 已是 {unit.code} 的{PartyRole(role).label}")
     if is_payer:
@@ -413,6 +420,7 @@ def ownership_transfer(
     payer = payer or new_owners[0]
     if payer not in new_owners:
         raise EstatesError("缴费人必须是新业主之一")
+    _same_company_check(unit, new_owners)
     closing = list(
         Occupancy.objects.select_for_update()
         .filter(unit=unit, role__in=TITLE_ROLES, until__isnull=True)
@@ -421,7 +429,8 @@ def ownership_transfer(
     for occ in closing:
         if occ.since >= on:
             raise EstatesError(
-                f"变更日期 {on.isoformat()} 不能早于或等于现有产权的起始日期 {occ.since.isoformat()}"
+                f"变更日期 {on.isoformat()} 不能早于或等于"
+                f"现有产权的起始日期 {occ.since.isoformat()}"
             )
     tenant_pays = Occupancy.objects.filter(
         unit=unit, role=PartyRole.TENANT, is_payer=True, until__isnull=True
@@ -430,9 +439,9 @@ def ownership_transfer(
     previous = []
     for occ in closing:
         previous.append({"party": occ.party_id, "role": occ.role, "is_payer": occ.is_payer})
+        # A closed occupancy keeps its payer flag: it records who paid until `until`.
         occ.until = until
-        occ.is_payer = False
-        occ.save(update_fields=["until", "is_payer", "updated_at"])
+        occ.save(update_fields=["until", "updated_at"])
     opened = [
         Occupancy.objects.create(
             unit=unit,
@@ -458,3 +467,38 @@ def ownership_transfer(
         note=note,
     )
     return opened
+
+
+# --- labels as people write them (imports) -----------------------------------------------
+
+_NUMBERED_LABEL_RE = re.compile(r"^(\d+)\s*(?:号楼|栋|幢)$")
+_NUMBERED_ENTRANCE_RE = re.compile(r"^(\d+)\s*单元$")
+_CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def building_code_from_label(label: str) -> str:
+    """`3栋`, `3号楼`, `3幢` → `3`; anything else unchanged (then checked by unit_part_check)."""
+    label = label.strip()
+    match = _NUMBERED_LABEL_RE.match(label)
+    return match.group(1) if match else label
+
+
+def entrance_from_label(label: str) -> str:
+    """`2单元` → `2`; anything else unchanged."""
+    label = label.strip()
+    match = _NUMBERED_ENTRANCE_RE.match(label)
+    return match.group(1) if match else label
+
+
+def credit_code_normalize(raw: str) -> str:
+    """An 18-character unified social credit code (统一社会信用代码, GB 32100) of an
+    organisation such as a developer, upper-case, with a valid check character."""
+    text = str(raw).strip().upper()
+    if len(text) != 18 or any(c not in _CREDIT_CODE_CHARS for c in text):
+        raise EstatesError(f"统一社会信用代码格式不正确：{raw}")
+    pairs = zip(text[:17], _CREDIT_CODE_WEIGHTS, strict=True)
+    total = sum(_CREDIT_CODE_CHARS.index(c) * w for c, w in pairs)
+    if _CREDIT_CODE_CHARS[(31 - total % 31) % 31] != text[17]:
+        raise EstatesError(f"统一社会信用代码校验位不正确：{raw}")
+    return text

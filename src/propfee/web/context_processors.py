@@ -1,7 +1,19 @@
-"""Template context shared by every staff page: the navigation of built sections."""
+"""Template context shared by every staff page: the navigation of built sections and whether
+the quick search (房屋搜索) is available to the user."""
 
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from propfee.core.roles import Capability, role_can
 from propfee.web.navigation import navigation_for
 
 
-def navigation(request):
-    return {"nav_items": navigation_for(request.user) if request.user.is_authenticated else []}
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "can_search_units": False}
+    return {
+        "nav_items": navigation_for(user, request.path),
+        "can_search_units": role_can(user, Capability.VIEW_UNITS),
+    }

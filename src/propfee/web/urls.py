@@ -1,4 +1,31 @@
+"""Staff UI URLs (namespace "web"). Login, logout and password change are in auth_urls."""
+
 from django.urls import path
 
+from propfee.web.views import audit, dashboard, estates, imports, parties, units
+
 app_name = "web"
-urlpatterns: list = []
+urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("estates/", estates.estate_list, name="estate_list"),
+    path("estates/<str:code>/", estates.estate_detail, name="estate_detail"),
+    path(
+        "estates/<str:code>/buildings/<str:building_code>/",
+        estates.building_detail,
+        name="building_detail",
+    ),
+    path("units/", units.unit_list, name="unit_list"),
+    path("units/building-options/", units.building_options, name="building_options"),
+    path("units/<str:code>/", units.unit_detail, name="unit_detail"),
+    path(
+        "units/<str:code>/occupants/<int:occupancy_id>/reveal/",
+        units.occupant_reveal,
+        name="occupant_reveal",
+    ),
+    path("parties/", parties.party_list, name="party_list"),
+    path("audit/", audit.audit_list, name="audit_list"),
+    path("imports/", imports.import_upload, name="import_upload"),
+    path("imports/confirm/", imports.import_confirm, name="import_confirm"),
+    path("imports/cancel/", imports.import_cancel, name="import_cancel"),
+    path("imports/templates/<str:kind>.xlsx", imports.import_template, name="import_template"),
+]

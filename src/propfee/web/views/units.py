@@ -1,0 +1,129 @@
+"""房屋 pages: the searchable unit list and a unit's page with its occupants, the audited reveal
+of their full phone and ID numbers (显示), and its history."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from propfee.core.roles import Capability, role_can
+from propfee.core.services import personal_data_reveal_record
+from propfee.estates.models import Occupancy, Unit
+from propfee.estates.selectors import (
+    buildings_visible_to,
+    unit_get,
+    unit_history,
+    unit_occupancies,
+    unit_search,
+)
+from propfee.web.access import StaffRequest, capability_required
+from propfee.web.exports import UNIT_EXPORT
+from propfee.web.forms import UnitFilterForm
+from propfee.web.listing import export_list, export_requested, page_of, render_page_or_fragment
+from propfee.web.prefetch import units_with_current_occupants
+
+HISTORY_ROWS = 30
+
+
+@capability_required(Capability.VIEW_UNITS)
+def unit_list(request: StaffRequest) -> HttpResponseBase:
+    user = request.user
+    form = UnitFilterForm(request.GET or None, user=user)
+    units = form.filter(unit_search(user=user, query=form.query))
+    if role_can(user, Capability.VIEW_PARTIES):
+        units = units_with_current_occupants(units)
+    if export_requested(request):
+        return export_list(request, UNIT_EXPORT, units, form=form)
+    if form.query and "page" not in request.GET:
+        first_two = list(units.values_list("code", flat=True)[:2])
+        if len(first_two) == 1:
+            url = _unit_url(first_two[0])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return render_page_or_fragment(
+        request,
+        "web/units/unit_list.html",
+        "web/units/_unit_results.html",
+        {"form": form, "page_obj": page_of(request, units)},
+    )
+
+
+def _unit_url(code: str) -> str:
+    return reverse("web:unit_detail", args=[code])
+
+
+@capability_required(Capability.VIEW_UNITS)
+def building_options(request: StaffRequest) -> HttpResponseBase:
+    """The <option>s of the building filter for the chosen estate (htmx)."""
+    estate_id = request.GET.get("estate", "")
+    buildings = (
+        buildings_visible_to(request.user).filter(estate_id=estate_id).order_by("code")
+        if estate_id.isdigit()
+        else []
+    )
+    return render(request, "web/units/_building_options.html", {"buildings": buildings})
+
+
+def _unit_or_404(request: StaffRequest, code: str) -> Unit:
+    try:
+        return unit_get(user=request.user, code=code)
+    except (Unit.DoesNotExist, Unit.MultipleObjectsReturned) as exc:
+        raise Http404 from exc
+
+
+def _unit_page(request: StaffRequest, unit: Unit, revealed: frozenset[int]) -> HttpResponseBase:
+    user = request.user
+    can_view_parties = role_can(user, Capability.VIEW_PARTIES)
+    occupancies = list(unit_occupancies(unit=unit)) if can_view_parties else []
+    context = {
+        "unit": unit,
+        "can_view_parties": can_view_parties,
+        "can_reveal": role_can(user, Capability.REVEAL_PERSONAL_DATA),
+        "current": [o for o in occupancies if o.until is None],
+        "past": [o for o in occupancies if o.until is not None],
+        "revealed": revealed,
+        "history": list(unit_history(unit=unit)[:HISTORY_ROWS]),
+        "history_rows": HISTORY_ROWS,
+    }
+    return render(request, "web/units/unit_detail.html", context)
+
+
+@capability_required(Capability.VIEW_UNITS)
+def unit_detail(request: StaffRequest, code: str) -> HttpResponseBase:
+    return _unit_page(request, _unit_or_404(request, code), frozenset())
+
+
+@require_POST
+@capability_required(Capability.VIEW_UNITS, Capability.VIEW_PARTIES)
+def occupant_reveal(request: StaffRequest, code: str, occupancy_id: int) -> HttpResponseBase:
+    """Show one occupant's full phone, ID number and email, and log that they were viewed."""
+    if not role_can(request.user, Capability.REVEAL_PERSONAL_DATA):
+        raise PermissionDenied
+    unit = _unit_or_404(request, code)
+    occupancy: Occupancy | None = unit_occupancies(unit=unit).filter(pk=occupancy_id).first()
+    if occupancy is None:
+        raise Http404
+    party = occupancy.party
+    fields = [
+        label
+        for label, present in (
+            ("手机", party.phones.all()),
+            ("证件号", party.id_number),
+            ("邮箱", party.email),
+        )
+        if present
+    ]
+    if fields:
+        personal_data_reveal_record(
+            actor=request.user, obj=party, fields=fields, estate_id=unit.estate_id
+        )
+    if request.htmx:
+        return render(
+            request,
+            "web/units/_occupant_contact.html",
+            {"occupancy": occupancy, "unit": unit, "revealed": frozenset({occupancy.pk})},
+        )
+    return _unit_page(request, unit, frozenset({occupancy.pk}))
