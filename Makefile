@@ -21,7 +21,7 @@ setup: $(VENV)/.installed
 
 ## make run: install, migrate, load the demo company if the database is empty, serve on 127.0.0.1:8000
 run: setup
-	$(PY) -m propfee quickstart
+	$(PY) -m propfee quickstart --host $(HOST) --port $(PORT)
 	$(PY) -m propfee serve $(HOST):$(PORT)
 
 ## The system Chromium for browser tests, installed from Debian's packages where that is possible.
