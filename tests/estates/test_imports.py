@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
@@ -569,16 +572,16 @@ def test_thousand_rows_with_one_bad_row_import_nothing(estate):
 
 
 def test_conflicting_write_during_import_rolls_everything_back(estate, monkeypatch):
-    from propfee.estates import importers
+    from propfee.estates.importers import units as units_importer
 
-    original = importers._units_insert
+    original = units_importer._units_insert
 
     def racing(ctx, audit, drafts, building_ids):
         # Someone else creates the same unit between the check and the write.
         UnitFactory(building=Building.objects.get(estate=estate, code="8"), room="101")
         original(ctx, audit, drafts, building_ids)
 
-    monkeypatch.setattr(importers, "_units_insert", racing)
+    monkeypatch.setattr(units_importer, "_units_insert", racing)
     report = run("units", units_csv("DEMO,8,,101,70,,,", "DEMO,8,,102,70,,,"))
     assert messages(report) == ["导入失败，未写入任何数据：数据在导入期间被他人修改，请重新导入"]
     assert not report.applied
@@ -659,3 +662,22 @@ def test_template_has_headers_example_and_notes(estate):
 def test_every_template_reads_back_without_header_errors(company, kind):
     report = run(kind, import_template_xlsx(kind), filename="t.xlsx", dry_run=True)
     assert not [e for e in report.errors if e.row == 1]
+
+
+def test_kinds_are_discovered_from_the_importers_package_in_a_fresh_process(tmp_path):
+    # In this process the test modules import the importers themselves; a fresh interpreter
+    # shows that reading IMPORT_KINDS alone finds estates/importers/ and its three kinds.
+    code = (
+        "import sys, django; django.setup(); "
+        "from propfee.core.importing import IMPORT_KINDS; "
+        "assert 'propfee.estates.importers' not in sys.modules; "
+        "print(','.join(IMPORT_KINDS))"
+    )
+    env = {**os.environ, "PROPFEE_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "propfee.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "estates,units,parties"

@@ -11,13 +11,18 @@ from propfee.core.models import AuditAction, AuditEntry
 from propfee.core.personal_data import PersonalDataError
 from propfee.core.roles import PermissionDenied, Role
 from propfee.estates.constants import PartyRole
-from propfee.estates.models import Occupancy, Unit
+from propfee.estates.models import Occupancy, Party, Unit
 from propfee.estates.services import (
     EstatesError,
+    NewParty,
     building_create,
     estate_create,
     occupancy_create,
+    occupancy_end,
+    occupancy_end_check,
+    occupant_add,
     ownership_transfer,
+    ownership_transfer_plan,
     party_create,
     party_update,
     unit_create,
@@ -167,3 +172,119 @@ def test_failed_service_leaves_no_audit_row(admin_user, unit, owner, company):
 def test_collector_cannot_write_parties(collector, company):
     with pytest.raises(PermissionDenied):
         party_create(company=company, name="某人", actor=collector)
+
+
+def test_occupant_add_creates_the_new_party_and_the_occupancy(admin_user, unit, owner):
+    occupancy = occupant_add(
+        unit=unit,
+        party=NewParty(name=" 李娜 ", phones=("138 0013 8000",)),
+        role=PartyRole.TENANT,
+        since=dt.date(2026, 3, 1),
+        is_payer=True,
+        actor=admin_user,
+    )
+    assert occupancy.party.name == "李娜"
+    assert occupancy.party.company_id == unit.estate.company_id
+    assert list(occupancy.party.phones.values_list("number", flat=True)) == ["13800138000"]
+    assert occupancy.is_payer
+    assert Occupancy.objects.get(party=owner).is_payer is False
+    created = AuditEntry.objects.get(object_type="estates.party", action=AuditAction.CREATE)
+    assert created.estate_id == unit.estate_id
+
+
+def test_occupant_add_refused_leaves_no_party_behind(admin_user, unit, collector):
+    with pytest.raises(PersonalDataError, match="手机号格式不正确：1380013800"):
+        occupant_add(
+            unit=unit,
+            party=NewParty(name="李娜", phones=("1380013800",)),
+            role=PartyRole.TENANT,
+            since=dt.date(2026, 3, 1),
+            actor=admin_user,
+        )
+    with pytest.raises(EstatesError, match="身份不正确：buyer"):
+        occupant_add(
+            unit=unit,
+            party=NewParty(name="李娜"),
+            role="buyer",
+            since=dt.date(2026, 3, 1),
+            actor=admin_user,
+        )
+    with pytest.raises(PermissionDenied):
+        occupant_add(
+            unit=unit,
+            party=NewParty(name="李娜"),
+            role=PartyRole.TENANT,
+            since=dt.date(2026, 3, 1),
+            actor=collector,
+        )
+    assert not Party.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_occupancy_end_check_matches_occupancy_end(admin_user, unit, owner):
+    occupancy = owner.occupancies.get()
+    with pytest.raises(EstatesError, match="结束日期不能早于起始日期"):
+        occupancy_end_check(occupancy=occupancy, until=dt.date(2020, 5, 31))
+    occupancy_end_check(occupancy=occupancy, until=dt.date(2026, 2, 28))
+    assert Occupancy.objects.get(pk=occupancy.pk).until is None
+    occupancy_end(occupancy=occupancy, until=dt.date(2026, 2, 28), actor=admin_user)
+    with pytest.raises(EstatesError, match="该住户关系已结束"):
+        occupancy_end_check(occupancy=occupancy, until=dt.date(2026, 3, 31))
+
+
+def test_ownership_transfer_plan_says_what_the_transfer_does_and_writes_nothing(
+    admin_user, unit, owner, company
+):
+    spouse = party_create(company=company, name="刘芳", actor=admin_user)
+    buyer = NewParty(name="李娜", phones=("+86 138 0013 8000",))
+    audit_rows = AuditEntry.objects.count()
+    plan = ownership_transfer_plan(
+        unit=unit, new_owners=[spouse, buyer, spouse], on=dt.date(2026, 3, 1), payer=buyer
+    )
+    assert [o.party for o in plan.closing] == [owner]
+    assert plan.until == dt.date(2026, 2, 28)
+    assert [o.name for o in plan.new_owners] == ["刘芳", "李娜"]
+    assert plan.new_owners[1].phones == ("13800138000",)  # normalised, as it will be stored
+    assert plan.payer is plan.new_owners[1]
+    assert plan.paying_tenant is None
+    assert AuditEntry.objects.count() == audit_rows
+    assert not Party.objects.filter(name="李娜").exists()
+    assert Occupancy.objects.get(party=owner).until is None
+
+
+def test_ownership_transfer_creates_new_owners_in_the_same_transaction(
+    admin_user, unit, owner, company
+):
+    spouse = party_create(company=company, name="刘芳", actor=admin_user)
+    buyer = NewParty(name="李娜", phones=("13800138000",))
+    opened = ownership_transfer(
+        unit=unit, new_owners=[spouse, buyer], payer=buyer, on=dt.date(2026, 3, 1), actor=admin_user
+    )
+    assert [(o.party.name, o.is_payer) for o in opened] == [("刘芳", False), ("李娜", True)]
+    created = AuditEntry.objects.get(object_id=str(opened[1].party_id), object_type="estates.party")
+    assert created.estate_id == unit.estate_id
+    entry = AuditEntry.objects.get(action=AuditAction.TRANSFER)
+    assert [o["name"] for o in entry.after["owners"]] == ["刘芳", "李娜"]
+    assert entry.before["owners"] == [
+        {"party": owner.pk, "name": "王建国", "role": "owner", "is_payer": True}
+    ]
+
+
+def test_ownership_transfer_refused_creates_no_new_owner(admin_user, unit, owner):
+    with pytest.raises(EstatesError, match="不能早于或等于现有产权的起始日期 2020-06-01"):
+        ownership_transfer(
+            unit=unit,
+            new_owners=[NewParty(name="李娜")],
+            on=dt.date(2020, 6, 1),
+            actor=admin_user,
+        )
+    with pytest.raises(EstatesError, match="缴费人必须是新业主之一"):
+        ownership_transfer(
+            unit=unit,
+            new_owners=[NewParty(name="李娜")],
+            payer=NewParty(name="李娜"),  # another person of the same name
+            on=dt.date(2026, 3, 1),
+            actor=admin_user,
+        )
+    assert not Party.objects.filter(name="李娜").exists()
+    assert Occupancy.objects.get(party=owner).until is None

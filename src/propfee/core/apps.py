@@ -5,3 +5,6 @@ class CoreConfig(AppConfig):
     name = "propfee.core"
     label = "core"
     verbose_name = "核心"
+
+    def ready(self) -> None:
+        from propfee.core import lookups  # noqa: F401  (registers the `__prefix` lookup)

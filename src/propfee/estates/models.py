@@ -72,7 +72,8 @@ class Unit(TimeStampedModel):
     building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="units")
     entrance = models.CharField(_("单元"), max_length=16, blank=True)
     room = models.CharField(_("房号"), max_length=32)
-    code = models.CharField(_("房屋编码"), max_length=96)
+    # db_index: on PostgreSQL Django adds a pattern-ops index too, for search by code prefix.
+    code = models.CharField(_("房屋编码"), max_length=96, db_index=True)
     floor = models.SmallIntegerField(_("楼层"), null=True, blank=True)
     area_m2 = models.DecimalField(_("建筑面积(㎡)"), max_digits=10, decimal_places=2)
     unit_type = models.CharField(
@@ -92,7 +93,6 @@ class Unit(TimeStampedModel):
             models.CheckConstraint(condition=Q(area_m2__gt=0), name="unit_area_positive"),
         ]
         indexes = [
-            models.Index(fields=["code"], name="unit_code_idx"),
             models.Index(fields=["building", "floor", "room"], name="unit_route_idx"),
         ]
 

@@ -1,13 +1,16 @@
 """Estates writes: estates, buildings, units, parties and occupancies, ownership transfer.
 
 Each service runs in one transaction and writes its audit row in it. Services check the
-actor's capability; `actor=None` means the system itself (demo loader, migrations)."""
+actor's capability; `actor=None` means the system itself (demo loader, migrations). Writes that
+a person confirms first have a check that raises the same errors without writing
+(`occupancy_end_check`, `ownership_transfer_plan`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -262,6 +265,32 @@ def _party_snapshot(party: Party, numbers: list[str]) -> dict:
     return snapshot
 
 
+@dataclass(frozen=True, eq=False)
+class NewParty:
+    """A party not on file yet, named in the same write that links it to a unit (a new buyer
+    or tenant). Compared by identity: two new people of the same name stay two people."""
+
+    name: str
+    phones: tuple[str, ...] = ()
+    email: str = ""
+    id_number: str = ""
+    is_organization: bool = False
+
+
+def new_party_check(details: NewParty) -> NewParty:
+    """The details as `party_create` will store them; EstatesError/PersonalDataError if not
+    acceptable. Lets a confirmation page refuse a bad phone before anything is written."""
+    if not details.name.strip():
+        raise EstatesError("姓名不能为空")
+    return NewParty(
+        name=details.name.strip(),
+        phones=tuple(phones_normalize(details.phones)),
+        email=details.email.strip(),
+        id_number=id_number_normalize(details.id_number) if details.id_number.strip() else "",
+        is_organization=details.is_organization,
+    )
+
+
 @transaction.atomic
 def party_create(
     *,
@@ -272,7 +301,9 @@ def party_create(
     email: str = "",
     id_number: str = "",
     is_organization: bool = False,
+    estate_id: int | None = None,
 ) -> Party:
+    """`estate_id`: the estate the party was entered for, so that estate's audit log shows it."""
     require(actor, Capability.MANAGE_PARTIES)
     if not name.strip():
         raise EstatesError("姓名不能为空")
@@ -286,7 +317,11 @@ def party_create(
     )
     _party_phones_set(party, numbers)
     audit_record(
-        actor=actor, action=AuditAction.CREATE, obj=party, after=_party_snapshot(party, numbers)
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=party,
+        estate_id=estate_id,
+        after=_party_snapshot(party, numbers),
     )
     return party
 
@@ -300,7 +335,10 @@ def party_update(
     phones: Sequence[str] | None = None,
     email: str | None = None,
     id_number: str | None = None,
+    estate_id: int | None = None,
 ) -> Party:
+    """Change what is given (None: unchanged). `estate_id`: the estate the change was made
+    from (a unit page), so that estate's audit log shows it."""
     require(actor, Capability.MANAGE_PARTIES)
     current = list(party.phones.values_list("number", flat=True))
     before = _party_snapshot(party, current)
@@ -318,8 +356,31 @@ def party_update(
         party.save()
         if numbers != current:
             _party_phones_set(party, numbers)
-        audit_record(actor=actor, action=AuditAction.UPDATE, obj=party, before=old, after=new)
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=party,
+            estate_id=estate_id,
+            before=old,
+            after=new,
+        )
     return party
+
+
+def _party_from(ref: Party | NewParty, *, unit: Unit, actor: User | None) -> Party:
+    """`ref` itself, or the party created from its details in the unit's company."""
+    if isinstance(ref, Party):
+        return ref
+    return party_create(
+        company=unit.estate.company,
+        name=ref.name,
+        phones=ref.phones,
+        email=ref.email,
+        id_number=ref.id_number,
+        is_organization=ref.is_organization,
+        estate_id=unit.estate_id,
+        actor=actor,
+    )
 
 
 # --- occupancies -------------------------------------------------------------------------
@@ -382,12 +443,42 @@ def occupancy_create(
 
 
 @transaction.atomic
-def occupancy_end(*, occupancy: Occupancy, until: dt.date, actor: User | None) -> Occupancy:
+def occupant_add(
+    *,
+    unit: Unit,
+    party: Party | NewParty,
+    role: str,
+    since: dt.date,
+    actor: User | None,
+    is_payer: bool = False,
+) -> Occupancy:
+    """Link a party to a unit (入住/租住/共有), creating the party first when it is new. One
+    transaction: a refused occupancy leaves no orphan party behind."""
     require(actor, Capability.MANAGE_PARTIES)
+    if role not in PartyRole.values:
+        raise EstatesError(f"身份不正确：{role}")
+    return occupancy_create(
+        unit=unit,
+        party=_party_from(party, unit=unit, actor=actor),
+        role=role,
+        since=since,
+        is_payer=is_payer,
+        actor=actor,
+    )
+
+
+def occupancy_end_check(*, occupancy: Occupancy, until: dt.date) -> None:
+    """Raise EstatesError unless `occupancy` may end on `until` (writes nothing)."""
     if occupancy.until is not None:
         raise EstatesError("该住户关系已结束")
     if until < occupancy.since:
         raise EstatesError("结束日期不能早于起始日期")
+
+
+@transaction.atomic
+def occupancy_end(*, occupancy: Occupancy, until: dt.date, actor: User | None) -> Occupancy:
+    require(actor, Capability.MANAGE_PARTIES)
+    occupancy_end_check(occupancy=occupancy, until=until)
     occupancy.until = until
     occupancy.save(update_fields=["until", "updated_at"])
     audit_record(
@@ -401,56 +492,114 @@ def occupancy_end(*, occupancy: Occupancy, until: dt.date, actor: User | None) -
     return occupancy
 
 
-@transaction.atomic
-def ownership_transfer(
+@dataclass(frozen=True)
+class TransferPlan:
+    """What `ownership_transfer` will do, checked but not written (the confirmation page)."""
+
+    unit: Unit
+    on: dt.date
+    closing: list[Occupancy]  # the current title occupancies, ending the day before `on`
+    new_owners: list[Party | NewParty]  # new details already normalised
+    payer: Party | NewParty | None  # the new owner who pays; None while a tenant pays
+    paying_tenant: Party | None
+
+    @property
+    def until(self) -> dt.date:
+        return self.on - dt.timedelta(days=1)
+
+
+def _distinct_owners(owners: Sequence[Party | NewParty]) -> list[Party | NewParty]:
+    seen: set[int] = set()
+    distinct: list[Party | NewParty] = []
+    for owner in owners:
+        if isinstance(owner, Party):
+            if owner.pk in seen:
+                continue
+            seen.add(owner.pk)
+        distinct.append(owner)
+    return distinct
+
+
+def ownership_transfer_plan(
     *,
     unit: Unit,
-    new_owners: Sequence[Party],
+    new_owners: Sequence[Party | NewParty],
     on: dt.date,
-    actor: User | None,
-    payer: Party | None = None,
-    note: str = "",
-) -> list[Occupancy]:
-    """产权变更: close every current title occupancy (owner, co-owner, developer) the day before
-    `on`, open owner occupancies for `new_owners` from `on`, and make `payer` (default: the first
-    new owner) the payer unless a tenant currently pays. History is kept, never overwritten."""
-    require(actor, Capability.MANAGE_PARTIES)
-    if not new_owners:
+    payer: Party | NewParty | None = None,
+    lock: bool = False,
+) -> TransferPlan:
+    """Check an ownership transfer and say what it will do; EstatesError/PersonalDataError
+    as `ownership_transfer` would raise them. `lock`: lock the closing occupancies (the
+    transfer itself); the confirmation page reads without locking."""
+    owners = _distinct_owners(new_owners)
+    if not owners:
         raise EstatesError("请至少指定一位新业主")
-    payer = payer or new_owners[0]
-    if payer not in new_owners:
+    payer = payer or owners[0]
+    if payer not in owners:
         raise EstatesError("缴费人必须是新业主之一")
-    _same_company_check(unit, new_owners)
-    closing = list(
-        Occupancy.objects.select_for_update()
-        .filter(unit=unit, role__in=TITLE_ROLES, until__isnull=True)
-        .order_by("pk")
-    )
+    payer_index = owners.index(payer)
+    _same_company_check(unit, [o for o in owners if isinstance(o, Party)])
+    owners = [o if isinstance(o, Party) else new_party_check(o) for o in owners]
+    current = Occupancy.objects.filter(unit=unit, until__isnull=True).select_related("party")
+    closing_qs = current.filter(role__in=TITLE_ROLES).order_by("pk")
+    if lock:
+        closing_qs = closing_qs.select_for_update(of=("self",))
+    closing = list(closing_qs)
     for occ in closing:
         if occ.since >= on:
             raise EstatesError(
                 f"变更日期 {on.isoformat()} 不能早于或等于"
                 f"现有产权的起始日期 {occ.since.isoformat()}"
             )
-    tenant_pays = Occupancy.objects.filter(
-        unit=unit, role=PartyRole.TENANT, is_payer=True, until__isnull=True
-    ).exists()
-    until = on - dt.timedelta(days=1)
+    tenant = current.filter(role=PartyRole.TENANT, is_payer=True).first()
+    return TransferPlan(
+        unit=unit,
+        on=on,
+        closing=closing,
+        new_owners=owners,
+        payer=None if tenant else owners[payer_index],
+        paying_tenant=tenant.party if tenant else None,
+    )
+
+
+def _owner_entry(occ: Occupancy) -> dict:
+    return {
+        "party": occ.party_id,
+        "name": occ.party.name,
+        "role": occ.role,
+        "is_payer": occ.is_payer,
+    }
+
+
+@transaction.atomic
+def ownership_transfer(
+    *,
+    unit: Unit,
+    new_owners: Sequence[Party | NewParty],
+    on: dt.date,
+    actor: User | None,
+    payer: Party | NewParty | None = None,
+    note: str = "",
+) -> list[Occupancy]:
+    """产权变更: close every current title occupancy (owner, co-owner, developer) the day before
+    `on`, open owner occupancies for `new_owners` from `on` (creating the new parties among
+    them), and make `payer` (default: the first new owner) the payer unless a tenant currently
+    pays. History is kept, never overwritten."""
+    require(actor, Capability.MANAGE_PARTIES)
+    plan = ownership_transfer_plan(unit=unit, new_owners=new_owners, on=on, payer=payer, lock=True)
+    parties = [_party_from(owner, unit=unit, actor=actor) for owner in plan.new_owners]
+    payer_party = parties[plan.new_owners.index(plan.payer)] if plan.payer is not None else None
     previous = []
-    for occ in closing:
-        previous.append({"party": occ.party_id, "role": occ.role, "is_payer": occ.is_payer})
+    for occ in plan.closing:
+        previous.append(_owner_entry(occ))
         # A closed occupancy keeps its payer flag: it records who paid until `until`.
-        occ.until = until
+        occ.until = plan.until
         occ.save(update_fields=["until", "updated_at"])
     opened = [
         Occupancy.objects.create(
-            unit=unit,
-            party=party,
-            role=PartyRole.OWNER,
-            is_payer=(party == payer and not tenant_pays),
-            since=on,
+            unit=unit, party=party, role=PartyRole.OWNER, is_payer=party == payer_party, since=on
         )
-        for party in new_owners
+        for party in parties
     ]
     audit_record(
         actor=actor,
@@ -458,12 +607,7 @@ def ownership_transfer(
         obj=unit,
         estate_id=unit.estate_id,
         before={"owners": previous},
-        after={
-            "owners": [
-                {"party": o.party_id, "role": o.role, "is_payer": o.is_payer} for o in opened
-            ],
-            "on": on.isoformat(),
-        },
+        after={"owners": [_owner_entry(o) for o in opened], "on": on.isoformat()},
         note=note,
     )
     return opened

@@ -1,5 +1,6 @@
-"""How an audit row reads to a person: its changes field by field with the fields' own names,
-personal data masked (lists and exports never show full phones or ID numbers)."""
+"""How an audit row reads to a person: its changes field by field with the fields' own names
+and choice labels, personal data masked (lists and exports never show full phones or ID
+numbers), an ownership transfer's owners by name."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from propfee.core.models import AuditEntry
 from propfee.core.personal_data import email_mask, id_number_mask, phone_mask
+from propfee.estates.constants import PartyRole
 
 _MASKED_KEYS = {
     "phones": phone_mask,
@@ -21,7 +23,11 @@ _MASKED_KEYS = {
     "id_number": id_number_mask,
     "email": email_mask,
 }
-_EXTRA_LABELS = {"phones": gettext_lazy("手机")}
+_EXTRA_LABELS = {
+    "phones": gettext_lazy("手机"),
+    "owners": gettext_lazy("产权人"),
+    "on": gettext_lazy("变更日期"),
+}
 
 
 @dataclass(frozen=True)
@@ -31,38 +37,65 @@ class Change:
     after: str
 
 
+def _field(object_type: str, key: str) -> Any:
+    try:
+        return apps.get_model(object_type)._meta.get_field(key)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return None
+
+
 def _label(object_type: str, key: str) -> str:
     if key in _EXTRA_LABELS:
         return str(_EXTRA_LABELS[key])
-    try:
-        model = apps.get_model(object_type)
-        return str(model._meta.get_field(key).verbose_name)
-    except (LookupError, ValueError, FieldDoesNotExist):
-        return key
+    field = _field(object_type, key)
+    return str(field.verbose_name) if field is not None else key
 
 
-def _shown(key: str, value: Any) -> str:
-    if value is None or value == "":
+def _owner_shown(owner: Any) -> str:
+    """One owner of a transfer row: `王建国（业主，缴费人）`; older rows name only the id."""
+    if not isinstance(owner, dict):
+        return str(owner)
+    name = owner.get("name") or f"#{owner.get('party')}"
+    role = owner.get("role")
+    details = [str(PartyRole(role).label) if role in PartyRole.values else str(role or "")]
+    if owner.get("is_payer"):
+        details.append(_("缴费人"))
+    return f"{name}（{'，'.join(d for d in details if d)}）"
+
+
+def _shown(object_type: str, key: str, value: Any) -> str:
+    if value is None or value == "" or value == []:
         return "—"
+    if key == "owners" and isinstance(value, list):
+        return "、".join(_owner_shown(owner) for owner in value)
     mask = _MASKED_KEYS.get(key)
     values = value if isinstance(value, list) else [value]
     if mask is not None:
         return "、".join(mask(str(v)) for v in values) or "—"
     if isinstance(value, bool):
         return _("是") if value else _("否")
-    return "、".join(str(v) for v in values) or "—"
+    field = _field(object_type, key)
+    choices = dict(field.flatchoices) if field is not None and field.choices else {}
+    return "、".join(str(choices.get(v, v)) for v in values) or "—"
+
+
+def _shown_keys(object_type: str, keys: list[str]) -> list[str]:
+    """Foreign keys are left out: their ids mean nothing to a reader, and the row's object
+    (`王建国 · DEMO-3-1502 · 业主`) already names them."""
+    return [key for key in keys if not getattr(_field(object_type, key), "many_to_one", False)]
 
 
 def audit_changes(entry: AuditEntry) -> list[Change]:
     """The fields an audit row records, as (label, before, after), personal data masked."""
     before = entry.before if isinstance(entry.before, dict) else {}
     after = entry.after if isinstance(entry.after, dict) else {}
-    keys = list(dict.fromkeys([*before, *after]))
+    keys = _shown_keys(entry.object_type, list(dict.fromkeys([*before, *after])))
     return [
         Change(
             _label(entry.object_type, key),
-            _shown(key, before.get(key)) if entry.before is not None else "",
-            _shown(key, after.get(key)) if entry.after is not None else "",
+            # A key only one side records (a transfer's date) is shown as a value, not a change.
+            _shown(entry.object_type, key, before[key]) if key in before else "",
+            _shown(entry.object_type, key, after[key]) if key in after else "",
         )
         for key in keys
     ]

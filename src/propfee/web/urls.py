@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from propfee.web.views import audit, dashboard, estates, imports, parties, units
+from propfee.web.views import audit, dashboard, estates, imports, parties, unit_writes, units
 
 app_name = "web"
 urlpatterns = [
@@ -22,6 +22,19 @@ urlpatterns = [
         units.occupant_reveal,
         name="occupant_reveal",
     ),
+    path("units/<str:code>/edit/", unit_writes.unit_edit, name="unit_edit"),
+    path("units/<str:code>/occupants/add/", unit_writes.occupant_add, name="occupant_add"),
+    path(
+        "units/<str:code>/occupants/<int:occupancy_id>/edit/",
+        unit_writes.occupant_edit,
+        name="occupant_edit",
+    ),
+    path(
+        "units/<str:code>/occupants/<int:occupancy_id>/end/",
+        unit_writes.occupancy_end,
+        name="occupancy_end",
+    ),
+    path("units/<str:code>/transfer/", unit_writes.ownership_transfer, name="ownership_transfer"),
     path("parties/", parties.party_list, name="party_list"),
     path("audit/", audit.audit_list, name="audit_list"),
     path("imports/", imports.import_upload, name="import_upload"),

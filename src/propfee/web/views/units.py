@@ -1,5 +1,6 @@
 """房屋 pages: the searchable unit list and a unit's page with its occupants, the audited reveal
-of their full phone and ID numbers (显示), and its history."""
+of their full phone and ID numbers (显示), and its history. The unit page's writes are in
+`unit_writes`."""
 
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ def building_options(request: StaffRequest) -> HttpResponseBase:
     return render(request, "web/units/_building_options.html", {"buildings": buildings})
 
 
-def _unit_or_404(request: StaffRequest, code: str) -> Unit:
+def unit_or_404(request: StaffRequest, code: str) -> Unit:
+    """The unit `code` if the user may see it; 404 otherwise (absent or out of scope)."""
     try:
         return unit_get(user=request.user, code=code)
     except (Unit.DoesNotExist, Unit.MultipleObjectsReturned) as exc:
@@ -77,11 +79,16 @@ def _unit_or_404(request: StaffRequest, code: str) -> Unit:
 def _unit_page(request: StaffRequest, unit: Unit, revealed: frozenset[int]) -> HttpResponseBase:
     user = request.user
     can_view_parties = role_can(user, Capability.VIEW_PARTIES)
+    can_manage_parties = can_view_parties and role_can(user, Capability.MANAGE_PARTIES)
     occupancies = list(unit_occupancies(unit=unit)) if can_view_parties else []
     context = {
         "unit": unit,
         "can_view_parties": can_view_parties,
         "can_reveal": role_can(user, Capability.REVEAL_PERSONAL_DATA),
+        # The write buttons (编辑, 添加住户, 产权变更, 退租/迁出) and the column they need.
+        "can_manage_units": role_can(user, Capability.MANAGE_UNITS),
+        "can_manage_parties": can_manage_parties,
+        "occupant_columns": 5 if can_manage_parties else 4,
         "current": [o for o in occupancies if o.until is None],
         "past": [o for o in occupancies if o.until is not None],
         "revealed": revealed,
@@ -93,7 +100,7 @@ def _unit_page(request: StaffRequest, unit: Unit, revealed: frozenset[int]) -> H
 
 @capability_required(Capability.VIEW_UNITS)
 def unit_detail(request: StaffRequest, code: str) -> HttpResponseBase:
-    return _unit_page(request, _unit_or_404(request, code), frozenset())
+    return _unit_page(request, unit_or_404(request, code), frozenset())
 
 
 @require_POST
@@ -102,7 +109,7 @@ def occupant_reveal(request: StaffRequest, code: str, occupancy_id: int) -> Http
     """Show one occupant's full phone, ID number and email, and log that they were viewed."""
     if not role_can(request.user, Capability.REVEAL_PERSONAL_DATA):
         raise PermissionDenied
-    unit = _unit_or_404(request, code)
+    unit = unit_or_404(request, code)
     occupancy: Occupancy | None = unit_occupancies(unit=unit).filter(pk=occupancy_id).first()
     if occupancy is None:
         raise Http404

@@ -1,4 +1,4 @@
-"""`propfee demo [--seed N] [--force]`: load the demo company 安家物业 (see estates/demo.py) and
+"""`propfee demo [--seed N] [--force]`: load the demo company 安家物业 (see estates/demo/) and
 print what was created and the demo logins."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""`propfee import KIND FILE`: import estates, units, parties (and every other registered kind)
-from a CSV or XLSX file, all or nothing, printing every bad row."""
+"""`propfee import KIND FILE [--estate CODE] [--dry-run]`: import estates, units, parties (and
+every other registered kind) from a CSV or XLSX file, all or nothing, printing every bad row."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from propfee.core.importing import IMPORT_KINDS, ImportReport, import_run
 from propfee.core.models import User
 from propfee.core.roles import Capability, PermissionDenied
-from propfee.estates.models import Company
+from propfee.estates.models import Company, Estate
+from propfee.estates.selectors import estates_visible_to
 
 # Files shorter than this finish before a progress bar would be worth drawing.
 _PROGRESS_MIN_ROWS = 2000
@@ -57,6 +58,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", help="导入类型：" + "、".join(IMPORT_KINDS))
         parser.add_argument("file", help="CSV 或 XLSX 文件")
+        parser.add_argument(
+            "--estate",
+            metavar="CODE",
+            help="只导入该项目的数据（房屋、业主）：其他项目的行报错；房屋文件可省略项目编码列",
+        )
         parser.add_argument("--dry-run", action="store_true", help="只检查并报告，不写入")
         parser.add_argument("--company", help="物业公司编码（只有一家公司时可省略）")
         parser.add_argument("--user", help="以该员工的身份导入（检查其权限与负责范围）")
@@ -65,6 +71,11 @@ class Command(BaseCommand):
         kind = options["kind"]
         if kind not in IMPORT_KINDS:
             raise CommandError(f"未知的导入类型：{kind}（可用：{'、'.join(IMPORT_KINDS)}）")
+        estate_code = options.get("estate")
+        if estate_code is not None and not IMPORT_KINDS[kind].estate_limit:
+            usable = "、".join(k for k, v in IMPORT_KINDS.items() if v.estate_limit)
+            label = IMPORT_KINDS[kind].label
+            raise CommandError(f"导入{label}时不能使用 --estate（可用于：{usable}）")
         path = Path(options["file"])
         try:
             content = path.read_bytes()
@@ -72,6 +83,7 @@ class Command(BaseCommand):
             raise CommandError(f"无法读取文件：{path}（{exc.strerror}）") from exc
         actor = self._actor(options.get("user"))
         company = self._company(options.get("company"), actor)
+        estate = self._estate(estate_code, company, actor)
 
         bar = _ProgressBar()
         try:
@@ -81,6 +93,7 @@ class Command(BaseCommand):
                 filename=path.name,
                 actor=actor,
                 company=company,
+                estate=estate,
                 dry_run=options["dry_run"],
                 progress=bar,
             )
@@ -118,6 +131,19 @@ class Command(BaseCommand):
         if len(companies) > 1:
             raise CommandError("系统中有多家物业公司，请用 --company 指定公司编码")
         return companies[0]
+
+    def _estate(self, code: str | None, company: Company, actor: User | None) -> Estate | None:
+        """The estate of `--estate CODE`: one of the company's, and one the actor (if any) may
+        see; anything else is reported as not existing."""
+        if code is None:
+            return None
+        estates = Estate.objects.filter(company=company)
+        if actor is not None:
+            estates = estates_visible_to(actor).filter(company=company)
+        estate = estates.filter(code=code.strip().upper()).first()
+        if estate is None:
+            raise CommandError(f"项目不存在：{code}")
+        return estate
 
     def _print(self, report: ImportReport) -> None:
         label = IMPORT_KINDS[report.kind].label
