@@ -135,3 +135,19 @@ def test_party_search_by_name_and_phone_suffix(collector, owner, other_unit):
     assert list(party_search(user=collector, query="建国")) == [owner]
     assert list(party_search(user=collector, query="5678")) == [owner]
     assert list(party_search(user=collector, query="0000")) == []
+
+
+def test_unit_history_includes_people_changes_but_not_views(admin_user, unit, owner):
+    from propfee.core.services import personal_data_reveal_record
+    from propfee.estates.selectors import unit_history
+    from propfee.estates.services import party_update, unit_update
+
+    unit_update(unit=unit, status="vacant", actor=admin_user)
+    party_update(party=owner, phones=["13800138000"], actor=admin_user)
+    personal_data_reveal_record(actor=admin_user, obj=owner, fields=["phones"])
+    history = list(unit_history(unit=unit))
+    assert [(e.object_type, e.action) for e in history] == [
+        ("estates.party", "update"),
+        ("estates.unit", "update"),
+    ]
+    assert history[0].after == {"phones": ["13800138000"]}

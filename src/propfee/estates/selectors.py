@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from propfee.core.models import AuditEntry, StaffScope, User
+from propfee.core.models import AuditAction, AuditEntry, StaffScope, User
 from propfee.core.roles import COMPANY_WIDE_ROLES, Capability, role_can
 from propfee.estates.models import Building, Estate, Occupancy, Party, PartyPhone, Unit
 
@@ -196,13 +196,19 @@ def unit_occupancies(*, unit: Unit, include_past: bool = True) -> QuerySet[Occup
 
 
 def unit_history(*, unit: Unit) -> QuerySet[AuditEntry]:
-    """Audit entries about the unit and its occupancies, newest first."""
-    occupancy_ids = [str(pk) for pk in unit.occupancies.values_list("pk", flat=True)]
+    """Changes to the unit, its occupancies and the people who hold or held them (a phone
+    number changed, a name corrected), newest first. Views and exports are not changes and are
+    left out."""
+    occupancies = list(unit.occupancies.values_list("pk", "party_id"))
+    occupancy_ids = [str(pk) for pk, _ in occupancies]
+    party_ids = sorted({str(party_id) for _, party_id in occupancies})
     return (
         AuditEntry.objects.filter(
             Q(object_type="estates.unit", object_id=str(unit.pk))
             | Q(object_type="estates.occupancy", object_id__in=occupancy_ids)
+            | Q(object_type="estates.party", object_id__in=party_ids)
         )
+        .exclude(action__in=[AuditAction.REVEAL, AuditAction.EXPORT])
         .select_related("actor")
         .order_by("-at", "-id")
     )

@@ -34,6 +34,7 @@ from propfee.estates.importers.estates import estate_code_parse
 from propfee.estates.importers.scope import ImportScope
 from propfee.estates.models import Building, Unit
 from propfee.estates.services import (
+    UNIT_FIELDS,
     building_code_from_label,
     building_name_default,
     entrance_from_label,
@@ -87,20 +88,7 @@ def _room_parse(value: CellValue) -> str:
 _AREA = decimal_parser(places=2, max_digits=10)
 _UNIT_TYPE = choice_parser(UnitType)
 _UNIT_STATUS = choice_parser(UnitStatus)
-_UNIT_INSERT_FIELDS = (
-    "estate",
-    "building",
-    "entrance",
-    "room",
-    "code",
-    "floor",
-    "area_m2",
-    "unit_type",
-    "handover_date",
-    "status",
-    "created_at",
-    "updated_at",
-)
+_UNIT_INSERT_FIELDS = ("estate", *UNIT_FIELDS, "created_at", "updated_at")
 
 
 @dataclass(slots=True)
