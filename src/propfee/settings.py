@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "propfee.core",
     "propfee.estates",
+    "propfee.billing",
     "propfee.web",
 ]
 

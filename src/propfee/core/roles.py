@@ -34,6 +34,7 @@ class Capability(models.TextChoices):
     MANAGE_UNITS = "manage_units", _("管理楼栋与房屋")
     MANAGE_PARTIES = "manage_parties", _("管理业主、住户与产权变更")
     VIEW_AUDIT = "view_audit", _("查看操作日志")
+    MANAGE_BILLING = "manage_billing", _("管理收费与计费")
 
 
 _ALL_READ = {Capability.VIEW_ESTATES, Capability.VIEW_UNITS, Capability.VIEW_PARTIES}
@@ -47,6 +48,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.MANAGE_UNITS,
             Capability.MANAGE_PARTIES,
             Capability.VIEW_AUDIT,
+            Capability.MANAGE_BILLING,
         }
     ),
     Role.MANAGER: frozenset(
@@ -56,13 +58,14 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.MANAGE_UNITS,
             Capability.MANAGE_PARTIES,
             Capability.VIEW_AUDIT,
+            Capability.MANAGE_BILLING,
         }
     ),
     Role.COLLECTOR: frozenset(_ALL_READ | {Capability.REVEAL_PERSONAL_DATA}),
     Role.CUSTOMER_SERVICE: frozenset(
         _ALL_READ | {Capability.REVEAL_PERSONAL_DATA, Capability.MANAGE_PARTIES}
     ),
-    Role.FINANCE: frozenset(_ALL_READ),
+    Role.FINANCE: frozenset(_ALL_READ | {Capability.MANAGE_BILLING}),
     Role.LEGAL: frozenset(_ALL_READ | {Capability.REVEAL_PERSONAL_DATA}),
     # The owners' committee sees aggregate figures only: estates and buildings, no units or people.
     Role.COMMITTEE: frozenset({Capability.VIEW_ESTATES}),

@@ -1,0 +1,80 @@
+"""Billing reads that carry a rule: which tariff and which contract terms are in force on a day,
+and what a billing run charged, by building."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from propfee.billing.models import BillingRun, ContractVersion, FeeItem, Tariff
+from propfee.billing.periods import months_between
+from propfee.estates.models import Estate
+
+
+def _in_force(on: dt.date) -> Q:
+    return Q(effective_from__lte=on) & (Q(effective_to__isnull=True) | Q(effective_to__gte=on))
+
+
+def tariff_for(*, fee_item: FeeItem, estate: Estate, unit_type: str, on: dt.date) -> Tariff | None:
+    """The tariff of `fee_item` for `unit_type` units of `estate` in force on `on`."""
+    return (
+        Tariff.objects.filter(fee_item=fee_item, estate=estate, unit_type=unit_type)
+        .filter(_in_force(on))
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+def tariffs_in_force(*, estate: Estate, on: dt.date) -> QuerySet[Tariff]:
+    """Every tariff of `estate` in force on `on` (one per fee item and unit type)."""
+    return (
+        Tariff.objects.filter(estate=estate)
+        .filter(_in_force(on))
+        .select_related("fee_item")
+        .order_by("fee_item__code", "unit_type", "effective_from")
+    )
+
+
+def contract_terms_on(*, estate: Estate, day: dt.date) -> ContractVersion | None:
+    """The contract version of `estate` in force on `day`: the latest one that started by then."""
+    return (
+        ContractVersion.objects.filter(contract__estate=estate, effective_from__lte=day)
+        .select_related("contract")
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+def billing_cycle_starts(*, terms: ContractVersion, period_start: dt.date) -> bool:
+    """Whether the month of `period_start` starts a billing cycle of `terms`. Cycles count from
+    the version's first month; bills cover a whole cycle in advance, so the other months of a
+    cycle bill nothing."""
+    return months_between(terms.effective_from, period_start) % terms.billing_cycle_months == 0
+
+
+@dataclass(frozen=True)
+class BuildingBilling:
+    """Charges of one building in a run or a preview."""
+
+    building_code: str
+    building_name: str
+    charge_count: int
+    total_fen: int
+
+
+def billing_run_buildings(*, run: BillingRun) -> list[BuildingBilling]:
+    """The charges a posted run created, counted and summed by building (one query)."""
+    rows = (
+        run.charges.order_by()
+        .values("unit__building__code", "unit__building__name")
+        .annotate(count=Count("pk"), total=Sum("principal_fen"))
+        .order_by("unit__building__code")
+    )
+    return [
+        BuildingBilling(
+            r["unit__building__code"], r["unit__building__name"], r["count"], r["total"] or 0
+        )
+        for r in rows
+    ]
