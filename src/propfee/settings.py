@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "propfee.core",
     "propfee.estates",
     "propfee.billing",
+    "propfee.ledger",
+    "propfee.payments",
     "propfee.web",
 ]
 
@@ -195,4 +197,4 @@ LOGGING = {
 # Domain settings.
 PROPFEE_PAGE_SIZE = 50
 PROPFEE_EXPORT_MAX_ROWS = 200_000
-PROPFEE_NAV_SECTIONS = ["dashboard", "estates", "units", "parties", "imports", "audit"]
+PROPFEE_NAV_SECTIONS = ["dashboard", "estates", "units", "parties", "imports", "billing", "audit"]

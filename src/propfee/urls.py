@@ -1,4 +1,5 @@
-"""URL map: staff UI at /, REST API at /api/v1/, schema and docs, Django admin for superusers."""
+"""URL map: staff UI at / (billing pages at /billing/), REST API at /api/v1/, schema and docs,
+Django admin for superusers."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -11,5 +12,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("propfee.web.auth_urls")),
+    path("billing/", include("propfee.billing.urls")),
     path("", include("propfee.web.urls")),
 ]

@@ -48,7 +48,15 @@ def test_navigation_of_a_collector_hides_imports_and_audit(signed_in, collector)
 
 def test_navigation_of_a_manager_has_every_section(signed_in, manager):
     page = signed_in(manager).get("/").text
-    assert _nav_keys(page) == ["dashboard", "estates", "units", "parties", "imports", "audit"]
+    assert _nav_keys(page) == [
+        "dashboard",
+        "estates",
+        "units",
+        "parties",
+        "imports",
+        "billing",
+        "audit",
+    ]
 
 
 def test_navigation_of_the_committee_and_pages_it_may_not_open(signed_in, committee, unit):

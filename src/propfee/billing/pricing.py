@@ -4,11 +4,15 @@ once, half up (the one rounding rule), after the vacancy discount and the pro-ra
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from propfee.billing.constants import TariffBasis
 from propfee.core.money import FEN_PER_YUAN, round_half_up
 
 
+# A run prices the same (tariff, area, vacancy, days) over and over: areas repeat across an
+# estate, so a million units come to a few thousand distinct products.
+@lru_cache(maxsize=65536)
 def charge_principal_fen(
     *,
     basis: str,

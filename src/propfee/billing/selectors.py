@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from propfee.billing.models import BillingRun, ContractVersion, FeeItem, Tariff
+from propfee.billing.models import BillingRun, Charge, ContractVersion, FeeItem, Tariff
 from propfee.billing.periods import months_between
+from propfee.core.models import User
 from propfee.estates.models import Estate
+from propfee.estates.selectors import estates_visible_to
 
 
 def _in_force(on: dt.date) -> Q:
@@ -78,3 +80,19 @@ def billing_run_buildings(*, run: BillingRun) -> list[BuildingBilling]:
         )
         for r in rows
     ]
+
+
+def billing_runs_visible_to(user: User) -> QuerySet[BillingRun]:
+    """The billing runs of the estates `user` may see, newest month first."""
+    return (
+        BillingRun.objects.filter(estate__in=estates_visible_to(user))
+        .select_related("estate", "created_by", "reversed_by")
+        .order_by("-period_start", "-id")
+    )
+
+
+def billing_run_charges(*, run: BillingRun) -> QuerySet[Charge]:
+    """The charges a run created, by building and unit code."""
+    return run.charges.select_related("unit", "unit__building", "fee_item", "payer").order_by(
+        "unit__building__code", "unit__code", "fee_item__code"
+    )

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -138,3 +138,41 @@ def many_values(values: Iterable[str] | Iterable[int]) -> RawSQL | list[Any]:
         cast = "bigint[]" if isinstance(items[0], int) else "text[]"
         return RawSQL(f"SELECT unnest(%s::{cast})", [items])
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(items)])
+
+
+def rows_insert_new(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    unique_fields: Sequence[str],
+) -> None:
+    """`rows_insert` that skips the rows whose `unique_fields` key already exists, so a retried
+    or concurrent write never doubles: `INSERT OR IGNORE` on SQLite; on PostgreSQL a COPY (the
+    caller normally knows which keys exist, under a lock) and, should any key exist after all,
+    the same rows again with `INSERT … ON CONFLICT DO NOTHING` after rolling the COPY back."""
+    if not rows:
+        return
+    rows = _rows_convert(model, fields, rows)
+    if connection.vendor == "postgresql":
+        try:
+            with transaction.atomic():
+                rows_insert_adapted(model, fields, rows)
+            return
+        except IntegrityError:
+            pass
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    column_list = ", ".join(quote(c) for c in _columns(model, fields))
+    marks = ", ".join(["%s"] * len(fields))
+    if connection.vendor == "sqlite":
+        sql = f"INSERT OR IGNORE INTO {table} ({column_list}) VALUES ({marks})"
+    else:
+        conflict = ", ".join(quote(c) for c in _columns(model, unique_fields))
+        sql = (
+            f"INSERT INTO {table} ({column_list}) VALUES ({marks}) "
+            f"ON CONFLICT ({conflict}) DO NOTHING"
+        )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _INSERT_BATCH):
+            cursor.executemany(sql, rows[start : start + _INSERT_BATCH])

@@ -35,6 +35,9 @@ class Capability(models.TextChoices):
     MANAGE_PARTIES = "manage_parties", _("管理业主、住户与产权变更")
     VIEW_AUDIT = "view_audit", _("查看操作日志")
     MANAGE_BILLING = "manage_billing", _("管理收费与计费")
+    RECORD_PAYMENTS = "record_payments", _("登记收款")
+    REVERSE_PAYMENTS = "reverse_payments", _("冲销收款")
+    APPROVE_WAIVERS = "approve_waivers", _("审批减免")
 
 
 _ALL_READ = {Capability.VIEW_ESTATES, Capability.VIEW_UNITS, Capability.VIEW_PARTIES}
@@ -49,6 +52,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.MANAGE_PARTIES,
             Capability.VIEW_AUDIT,
             Capability.MANAGE_BILLING,
+            Capability.RECORD_PAYMENTS,
+            Capability.REVERSE_PAYMENTS,
+            Capability.APPROVE_WAIVERS,
         }
     ),
     Role.MANAGER: frozenset(
@@ -59,13 +65,25 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.MANAGE_PARTIES,
             Capability.VIEW_AUDIT,
             Capability.MANAGE_BILLING,
+            Capability.RECORD_PAYMENTS,
+            Capability.REVERSE_PAYMENTS,
+            Capability.APPROVE_WAIVERS,
         }
     ),
     Role.COLLECTOR: frozenset(_ALL_READ | {Capability.REVEAL_PERSONAL_DATA}),
+    # The front desk (客服) takes cash, so it records payments; reversing one is for finance.
     Role.CUSTOMER_SERVICE: frozenset(
-        _ALL_READ | {Capability.REVEAL_PERSONAL_DATA, Capability.MANAGE_PARTIES}
+        _ALL_READ
+        | {
+            Capability.REVEAL_PERSONAL_DATA,
+            Capability.MANAGE_PARTIES,
+            Capability.RECORD_PAYMENTS,
+        }
     ),
-    Role.FINANCE: frozenset(_ALL_READ | {Capability.MANAGE_BILLING}),
+    Role.FINANCE: frozenset(
+        _ALL_READ
+        | {Capability.MANAGE_BILLING, Capability.RECORD_PAYMENTS, Capability.REVERSE_PAYMENTS}
+    ),
     Role.LEGAL: frozenset(_ALL_READ | {Capability.REVEAL_PERSONAL_DATA}),
     # The owners' committee sees aggregate figures only: estates and buildings, no units or people.
     Role.COMMITTEE: frozenset({Capability.VIEW_ESTATES}),

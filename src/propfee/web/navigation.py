@@ -53,6 +53,7 @@ NAV_ITEMS = (
         "upload",
         (Capability.MANAGE_COMPANY, Capability.MANAGE_UNITS, Capability.MANAGE_PARTIES),
     ),
+    NavItem("billing", _("计费"), "billing:run_list", "receipt", (Capability.MANAGE_BILLING,)),
     NavItem("audit", _("操作日志"), "web:audit_list", "journal-text", (Capability.VIEW_AUDIT,)),
 )
 

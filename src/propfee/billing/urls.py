@@ -1,0 +1,13 @@
+"""计费 URLs (namespace "billing")."""
+
+from django.urls import path
+
+from propfee.billing import views
+
+app_name = "billing"
+urlpatterns = [
+    path("", views.run_list, name="run_list"),
+    path("new/", views.run_new, name="run_new"),
+    path("<int:pk>/", views.run_detail, name="run_detail"),
+    path("<int:pk>/reverse/", views.run_reverse, name="run_reverse"),
+]
