@@ -6,12 +6,14 @@ and e-mail addresses are masked; `POST /parties/{id}/reveal/` shows them and is 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Model, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -50,6 +52,7 @@ from propfee.estates.selectors import (
     unit_search,
     units_visible_to,
 )
+from propfee.ledger.selectors import statement_for_unit, statement_json
 
 REVEALED_FIELDS = ("phones", "email", "id_number")
 
@@ -451,6 +454,28 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
             actor=_actor(request),
         )
         return Response(OccupancySerializer(opened, many=True).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "as_of", OpenApiTypes.DATE, description="对账日期 YYYY-MM-DD（默认今天）"
+            )
+        ],
+        responses=OpenApiTypes.OBJECT,
+        summary="对账单",
+    )
+    @action(detail=True, methods=["get"])
+    def statement(self, request: Request, code: str) -> Response:
+        unit = self.get_object()
+        raw = request.query_params.get("as_of", "").strip()
+        if raw:
+            try:
+                as_of = dt.date.fromisoformat(raw)
+            except ValueError as exc:
+                raise UserError(f"对账日期格式应为 YYYY-MM-DD：{raw}") from exc
+        else:
+            as_of = timezone.localdate()
+        return Response(statement_json(statement_for_unit(unit=unit, as_of=as_of)))
 
 
 def _parties_linkable(user: User, ids: Iterable[int | None]) -> dict[int, Party]:

@@ -1,6 +1,6 @@
 """Ledger reads: the engine's facts for a set of units (charges with their contract's penalty
 terms, recorded payments, active waivers) and the allocations stored as current, loaded a fixed
-number of queries for any number of units."""
+number of queries for any number of units; and a unit's statement (对账单)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from propfee.billing.models import Charge, ContractVersion
+from propfee.core.money import fen_to_yuan
+from propfee.estates.models import Unit
 from propfee.ledger.constants import WaiverStatus
 from propfee.ledger.engine import (
     ChargeFacts,
+    ChargePosition,
     LedgerState,
     PaymentFacts,
     PenaltyTerms,
@@ -71,8 +75,13 @@ class _EstateTerms:
         return self._terms[max(bisect_right(self._starts, day) - 1, 0)]
 
 
-def account_facts(*, unit_ids: Iterable[int]) -> dict[int, AccountFacts]:
-    """The engine's facts for each of `unit_ids`, in four queries whatever their number."""
+def account_facts(
+    *, unit_ids: Iterable[int], as_of: dt.date | None = None
+) -> dict[int, AccountFacts]:
+    """The engine's facts for each of `unit_ids`, in four queries whatever their number.
+
+    With `as_of`, only the payments received and the waivers effective on or before it (every
+    charge of the units is kept: see docs/definitions.md, "对账单 / Statement")."""
     ids = sorted(set(unit_ids))
     accounts = {unit_id: AccountFacts(unit_id) for unit_id in ids}
     if not ids:
@@ -110,12 +119,13 @@ def account_facts(*, unit_ids: Iterable[int]) -> dict[int, AccountFacts]:
                 terms=terms[estate_id].on(period_start),
             )
         )
-    payments = (
-        Payment.objects.filter(unit_id__in=ids, status=PaymentStatus.RECORDED)
-        .order_by()
-        .values_list("pk", "unit_id", "received_on", "amount_fen", "designations")
+    payments = Payment.objects.filter(unit_id__in=ids, status=PaymentStatus.RECORDED)
+    if as_of is not None:
+        payments = payments.filter(received_on__lte=as_of)
+    payment_rows = payments.order_by().values_list(
+        "pk", "unit_id", "received_on", "amount_fen", "designations"
     )
-    for pk, unit_id, received_on, amount_fen, designations in payments:
+    for pk, unit_id, received_on, amount_fen, designations in payment_rows:
         accounts[unit_id].payments.append(
             PaymentFacts(
                 id=pk,
@@ -125,14 +135,13 @@ def account_facts(*, unit_ids: Iterable[int]) -> dict[int, AccountFacts]:
                 designations=tuple(int(charge_id) for charge_id in designations or ()),
             )
         )
-    waivers = (
-        Waiver.objects.filter(charge__unit_id__in=ids, status=WaiverStatus.ACTIVE)
-        .order_by()
-        .values_list(
-            "pk", "charge__unit_id", "charge_id", "component", "amount_fen", "effective_on"
-        )
+    waivers = Waiver.objects.filter(charge__unit_id__in=ids, status=WaiverStatus.ACTIVE)
+    if as_of is not None:
+        waivers = waivers.filter(effective_on__lte=as_of)
+    waiver_rows = waivers.order_by().values_list(
+        "pk", "charge__unit_id", "charge_id", "component", "amount_fen", "effective_on"
     )
-    for pk, unit_id, charge_id, component, amount_fen, effective_on in waivers:
+    for pk, unit_id, charge_id, component, amount_fen, effective_on in waiver_rows:
         accounts[unit_id].waivers.append(
             WaiverFacts(
                 id=pk,
@@ -165,3 +174,129 @@ def allocations_expected(state: LedgerState) -> Counter[AllocationKey]:
         (line.payment_id, line.charge_id, line.component, line.amount_fen)
         for line in state.allocations
     )
+
+
+# --- statement (对账单) ------------------------------------------------------------------------
+
+#: 诉讼时效: three years (民法典 art. 188), from the due date for now; restart events
+#: (催收, 承诺缴费, 起诉) come with the collection engine and will move it.
+LIMITATION_YEARS = 3
+
+
+def limitation_expires_on(due_date: dt.date) -> dt.date:
+    """due_date + 3 years; 29 February goes to 28 February (the month has no such day)."""
+    year = due_date.year + LIMITATION_YEARS
+    try:
+        return due_date.replace(year=year)
+    except ValueError:
+        return due_date.replace(year=year, day=28)
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One charge of a statement: what it is, and its engine position at the statement date."""
+
+    fee_item: str
+    period_start: dt.date
+    period_end: dt.date
+    due_date: dt.date
+    position: ChargePosition
+    limitation_expires_on: dt.date
+
+    @property
+    def charge_id(self) -> int:
+        return self.position.charge_id
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A unit's account (对账单) at the end of `as_of`; amounts in fen."""
+
+    unit_code: str
+    as_of: dt.date
+    lines: tuple[StatementLine, ...]
+    unapplied_credit_fen: int
+
+    @property
+    def principal_outstanding_fen(self) -> int:
+        return sum(line.position.principal_outstanding for line in self.lines)
+
+    @property
+    def penalty_outstanding_fen(self) -> int:
+        return sum(line.position.penalty_outstanding for line in self.lines)
+
+    @property
+    def total_outstanding_fen(self) -> int:
+        return self.principal_outstanding_fen + self.penalty_outstanding_fen
+
+
+def statement_for_unit(*, unit: Unit, as_of: dt.date) -> Statement:
+    """The unit's statement at the end of `as_of`: the engine's replay of all the unit's charges
+    against the payments received and waivers effective on or before `as_of`. Five queries."""
+    facts = account_facts(unit_ids=[unit.pk], as_of=as_of)[unit.pk]
+    state = facts.replay()
+    details = {
+        pk: (fee_item, period_end)
+        for pk, fee_item, period_end in Charge.objects.filter(unit_id=unit.pk)
+        .order_by()
+        .values_list("pk", "fee_item__name", "period_end")
+    }
+    charges = {charge.id: charge for charge in facts.charges}
+    lines = []
+    for position in state.positions(as_of):
+        charge = charges[position.charge_id]
+        fee_item, period_end = details[charge.id]
+        lines.append(
+            StatementLine(
+                fee_item=fee_item,
+                period_start=charge.period_start,
+                period_end=period_end,
+                due_date=charge.due_date,
+                position=position,
+                limitation_expires_on=limitation_expires_on(charge.due_date),
+            )
+        )
+    return Statement(
+        unit_code=unit.code,
+        as_of=as_of,
+        lines=tuple(lines),
+        unapplied_credit_fen=state.unapplied_credit_fen(as_of),
+    )
+
+
+def _yuan(fen: int) -> str:
+    return str(fen_to_yuan(fen))
+
+
+def statement_json(statement: Statement) -> dict[str, Any]:
+    """The design's "Statement JSON": amounts as yuan strings ("1234.50"), dates ISO."""
+    return {
+        "unit": statement.unit_code,
+        "as_of": statement.as_of.isoformat(),
+        "charges": [
+            {
+                "id": line.charge_id,
+                "fee_item": line.fee_item,
+                "period_start": line.period_start.isoformat(),
+                "period_end": line.period_end.isoformat(),
+                "due_date": line.due_date.isoformat(),
+                "principal": _yuan(line.position.principal),
+                "principal_paid": _yuan(line.position.principal_paid),
+                "principal_waived": _yuan(line.position.principal_waived),
+                "principal_outstanding": _yuan(line.position.principal_outstanding),
+                "penalty_accrued": _yuan(line.position.penalty_accrued),
+                "penalty_paid": _yuan(line.position.penalty_paid),
+                "penalty_waived": _yuan(line.position.penalty_waived),
+                "penalty_outstanding": _yuan(line.position.penalty_outstanding),
+                "days_overdue": line.position.days_overdue,
+                "limitation_expires_on": line.limitation_expires_on.isoformat(),
+            }
+            for line in statement.lines
+        ],
+        "totals": {
+            "principal_outstanding": _yuan(statement.principal_outstanding_fen),
+            "penalty_outstanding": _yuan(statement.penalty_outstanding_fen),
+            "total_outstanding": _yuan(statement.total_outstanding_fen),
+            "unapplied_credit": _yuan(statement.unapplied_credit_fen),
+        },
+    }

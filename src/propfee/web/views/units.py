@@ -8,9 +8,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from propfee.core.exporting import Column, ColumnKind, ExportList, export_response
 from propfee.core.roles import Capability, role_can
 from propfee.core.services import personal_data_reveal_record
 from propfee.estates.models import Occupancy, Unit
@@ -21,6 +23,7 @@ from propfee.estates.selectors import (
     unit_occupancies,
     unit_search,
 )
+from propfee.ledger.selectors import Statement, statement_for_unit
 from propfee.web.access import StaffRequest, capability_required
 from propfee.web.exports import UNIT_EXPORT
 from propfee.web.forms import UnitFilterForm
@@ -28,6 +31,28 @@ from propfee.web.listing import export_list, export_requested, page_of, render_p
 from propfee.web.prefetch import units_with_current_occupants
 
 HISTORY_ROWS = 30
+
+#: The statement (对账单) of the unit page as an Excel file (`?export=statement`).
+STATEMENT_EXPORT = ExportList(
+    name="对账单",
+    object_type="estates.unit",
+    columns=[
+        Column("收费项目", "fee_item"),
+        Column("计费开始", "period_start", ColumnKind.DATE),
+        Column("计费结束", "period_end", ColumnKind.DATE),
+        Column("应缴日期", "due_date", ColumnKind.DATE),
+        Column("应收本金", "position.principal", ColumnKind.MONEY_FEN),
+        Column("已缴本金", "position.principal_paid", ColumnKind.MONEY_FEN),
+        Column("减免本金", "position.principal_waived", ColumnKind.MONEY_FEN),
+        Column("未缴本金", "position.principal_outstanding", ColumnKind.MONEY_FEN),
+        Column("滞纳金", "position.penalty_accrued", ColumnKind.MONEY_FEN),
+        Column("已缴滞纳金", "position.penalty_paid", ColumnKind.MONEY_FEN),
+        Column("减免滞纳金", "position.penalty_waived", ColumnKind.MONEY_FEN),
+        Column("未缴滞纳金", "position.penalty_outstanding", ColumnKind.MONEY_FEN),
+        Column("逾期天数", "position.days_overdue", ColumnKind.NUMBER),
+        Column("诉讼时效届满日", "limitation_expires_on", ColumnKind.DATE),
+    ],
+)
 
 
 @capability_required(Capability.VIEW_UNITS)
@@ -76,8 +101,16 @@ def unit_or_404(request: StaffRequest, code: str) -> Unit:
         raise Http404 from exc
 
 
+def _unit_statement(request: StaffRequest, unit: Unit) -> Statement | None:
+    """The unit's statement today, for the roles that see units' accounts (not the committee)."""
+    if not role_can(request.user, Capability.VIEW_UNITS):
+        return None
+    return statement_for_unit(unit=unit, as_of=timezone.localdate())
+
+
 def _unit_page(request: StaffRequest, unit: Unit, revealed: frozenset[int]) -> HttpResponseBase:
     user = request.user
+    statement = _unit_statement(request, unit)
     can_view_parties = role_can(user, Capability.VIEW_PARTIES)
     can_manage_parties = can_view_parties and role_can(user, Capability.MANAGE_PARTIES)
     occupancies = list(unit_occupancies(unit=unit)) if can_view_parties else []
@@ -94,13 +127,26 @@ def _unit_page(request: StaffRequest, unit: Unit, revealed: frozenset[int]) -> H
         "revealed": revealed,
         "history": list(unit_history(unit=unit)[:HISTORY_ROWS]),
         "history_rows": HISTORY_ROWS,
+        "statement": statement,
     }
     return render(request, "web/units/unit_detail.html", context)
 
 
 @capability_required(Capability.VIEW_UNITS)
 def unit_detail(request: StaffRequest, code: str) -> HttpResponseBase:
-    return _unit_page(request, unit_or_404(request, code), frozenset())
+    unit = unit_or_404(request, code)
+    if request.GET.get("export") == "statement":
+        statement = _unit_statement(request, unit)
+        if statement is None:
+            raise PermissionDenied
+        return export_response(
+            actor=request.user,
+            export=STATEMENT_EXPORT,
+            rows=statement.lines,
+            about={"房屋": unit.code, "对账日期": f"{statement.as_of:%Y-%m-%d}"},
+            estate_id=unit.estate_id,
+        )
+    return _unit_page(request, unit, frozenset())
 
 
 @require_POST
