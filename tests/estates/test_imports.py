@@ -666,7 +666,7 @@ def test_every_template_reads_back_without_header_errors(company, kind):
 
 def test_kinds_are_discovered_from_the_importers_package_in_a_fresh_process(tmp_path):
     # In this process the test modules import the importers themselves; a fresh interpreter
-    # shows that reading IMPORT_KINDS alone finds estates/importers/ and its three kinds.
+    # shows that reading IMPORT_KINDS alone finds every app's importers (estates, payments).
     code = (
         "import sys, django; django.setup(); "
         "from propfee.core.importing import IMPORT_KINDS; "
@@ -680,4 +680,4 @@ def test_kinds_are_discovered_from_the_importers_package_in_a_fresh_process(tmp_
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "estates,units,parties"
+    assert result.stdout.strip() == "estates,units,parties,payments"

@@ -71,6 +71,7 @@ def test_manager_sees_every_write_button(signed_in, manager, unit, owner, tenant
         "ownership_transfer",
         "occupant_edit",
         "occupancy_end",
+        "payment_add",
     }
     assert 'id="write-modal"' in page
     assert page.count('data-write="occupancy_end"') == 1  # the past tenant cannot be ended
@@ -82,16 +83,26 @@ def test_customer_service_may_manage_people_but_not_the_unit(
     signed_in, customer_service, unit, owner
 ):
     page = signed_in(customer_service).get(UNIT_URL).text
-    assert _writes(page) == {"occupant_add", "ownership_transfer", "occupant_edit", "occupancy_end"}
+    assert _writes(page) == {
+        "occupant_add",
+        "ownership_transfer",
+        "occupant_edit",
+        "occupancy_end",
+        "payment_add",
+    }
 
 
-@pytest.mark.parametrize("role", [Role.COLLECTOR, Role.FINANCE])
-def test_collector_and_finance_see_no_write_buttons(
-    signed_in, make_user, estate, unit, owner, role
-):
-    page = signed_in(make_user(role, estates=[estate])).get(UNIT_URL).text
+def test_collector_sees_no_write_buttons(signed_in, make_user, estate, unit, owner):
+    page = signed_in(make_user(Role.COLLECTOR, estates=[estate])).get(UNIT_URL).text
     assert _writes(page) == set()
     assert 'id="write-modal"' not in page
+    assert "产权变更" not in page
+
+
+def test_finance_may_only_record_payments(signed_in, finance, unit, owner):
+    page = signed_in(finance).get(UNIT_URL).text
+    assert _writes(page) == {"payment_add"}
+    assert 'id="write-modal"' in page
     assert "产权变更" not in page
 
 

@@ -5,6 +5,7 @@ services' own, and their refusals come back to these forms as errors."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
@@ -20,6 +21,7 @@ from propfee.estates.constants import PartyRole, UnitStatus, UnitType
 from propfee.estates.models import Party, Unit
 from propfee.estates.selectors import current_payer, parties_linkable_by, party_search
 from propfee.estates.services import NewParty
+from propfee.payments.constants import PaymentChannel
 from propfee.web.forms import BootstrapMixin
 from propfee.web.prefetch import parties_with_current_units
 
@@ -337,3 +339,46 @@ class TransferForm(PartyPickerMixin, WriteForm):
         """The new owners in the order given (picked, then new) and the chosen payer."""
         keyed = self._keyed_owners()
         return [owner for _key, owner in keyed], dict(keyed).get(self.cleaned_data["payer"])
+
+
+class PaymentForm(WriteForm):
+    """登记收款 at the front desk: the amount in yuan, the day it was received, the channel, the
+    bank/gateway reference (blank for cash) and, optionally, which of the unit's open charges
+    it pays first. The rules of a payment are `payment_record`'s; its refusals come back here."""
+
+    amount = forms.DecimalField(
+        label=gettext_lazy("金额(元)"),
+        max_digits=15,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+    )
+    received_on = forms.DateField(label=gettext_lazy("收款日期"), widget=_date_input())
+    channel = forms.ChoiceField(label=gettext_lazy("收款方式"), choices=PaymentChannel.choices)
+    reference = forms.CharField(
+        label=gettext_lazy("流水号"),
+        required=False,
+        max_length=64,
+        help_text=gettext_lazy("银行或支付平台的流水号；现金可留空，以收据号代替。"),
+    )
+    designations = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("指定缴纳的应收"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("不选则按规则先缴最早的欠费。"),
+    )
+
+    def __init__(self, *args: Any, open_charges: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, initial={"received_on": timezone.localdate()}, **kwargs)
+        field = cast(forms.TypedMultipleChoiceField, self.fields["designations"])
+        field.choices = open_charges
+        field.widget.attrs["class"] = "form-check-input"
+
+    def clean_received_on(self) -> Any:
+        day = self.cleaned_data["received_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("收款日期不能晚于今天。"))
+        return day
+
+    def amount_fen(self) -> int:
+        return int(self.cleaned_data["amount"] * 100)

@@ -34,6 +34,7 @@ urlpatterns = [
         unit_writes.occupancy_end,
         name="occupancy_end",
     ),
+    path("units/<str:code>/payments/add/", unit_writes.payment_add, name="payment_add"),
     path("units/<str:code>/transfer/", unit_writes.ownership_transfer, name="ownership_transfer"),
     path("parties/", parties.party_list, name="party_list"),
     path("audit/", audit.audit_list, name="audit_list"),

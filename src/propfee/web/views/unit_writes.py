@@ -1,5 +1,5 @@
 """The unit page's writes (房屋办理): edit the unit, edit an occupant's details, add an occupant,
-end an occupancy (退租/迁出) and transfer ownership (产权变更).
+end an occupancy (退租/迁出), transfer ownership (产权变更) and record a payment (登记收款).
 
 Each page is also the dialog the unit page opens with htmx (one view for page and fragment).
 A view parses its form, calls one service and shows the service's refusal on the form. Ending
@@ -17,12 +17,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from propfee.core import roles
+from propfee.core.money import format_yuan
 from propfee.core.personal_data import PersonalDataError
 from propfee.core.roles import Capability, role_can
 from propfee.core.services import personal_data_reveal_record
@@ -30,6 +32,9 @@ from propfee.estates import services
 from propfee.estates.constants import TITLE_ROLES
 from propfee.estates.models import Occupancy, Unit
 from propfee.estates.selectors import unit_occupancies
+from propfee.ledger.selectors import statement_for_unit
+from propfee.payments.models import Payment
+from propfee.payments.services import PaymentError, payment_record
 from propfee.web import confirmations
 from propfee.web.access import StaffRequest, capability_required
 from propfee.web.listing import render_page_or_fragment, wants_fragment
@@ -38,6 +43,7 @@ from propfee.web.unit_forms import (
     OccupantAddForm,
     PartyEditForm,
     PartyPickerMixin,
+    PaymentForm,
     TransferForm,
     UnitEditForm,
 )
@@ -49,17 +55,18 @@ DIALOG_TARGET = "write-dialog"
 OPTIONS_TARGET = "party-options"
 MANAGE_PARTIES = (Capability.VIEW_UNITS, Capability.VIEW_PARTIES, Capability.MANAGE_PARTIES)
 MANAGE_UNITS = (Capability.VIEW_UNITS, Capability.MANAGE_UNITS)
+RECORD_PAYMENTS = (Capability.VIEW_UNITS, Capability.RECORD_PAYMENTS)
 
 get_or_post = require_http_methods(["GET", "POST"])
 
 
 @contextmanager
 def refusals_shown_on(form: forms.Form) -> Iterator[None]:
-    """Run service calls: a refusal (EstatesError, PersonalDataError) becomes an error at the
-    top of `form`; a missing capability, a 403."""
+    """Run service calls: a refusal (EstatesError, PersonalDataError, PaymentError) becomes an
+    error at the top of `form`; a missing capability, a 403."""
     try:
         yield
-    except (services.EstatesError, PersonalDataError) as exc:
+    except (services.EstatesError, PersonalDataError, PaymentError) as exc:
         form.add_error(None, str(exc))
     except roles.PermissionDenied as exc:
         raise PermissionDenied from exc
@@ -276,3 +283,55 @@ def ownership_transfer(request: StaffRequest, code: str) -> HttpResponseBase:
         title,
         {"form": form, "holders": holders},
     )
+
+
+def _open_charges(unit: Unit) -> list[tuple[int, str]]:
+    """The unit's charges with anything outstanding today, as checkbox choices."""
+    statement = statement_for_unit(unit=unit, as_of=timezone.localdate())
+    choices = []
+    for line in statement.lines:
+        owed = line.position.principal_outstanding + line.position.penalty_outstanding
+        if owed > 0:
+            label = _("%(fee_item)s %(start)s — %(end)s，欠 ¥%(owed)s") % {
+                "fee_item": line.fee_item,
+                "start": line.period_start.isoformat(),
+                "end": line.period_end.isoformat(),
+                "owed": format_yuan(owed),
+            }
+            choices.append((line.charge_id, label))
+    return choices
+
+
+@get_or_post
+@capability_required(*RECORD_PAYMENTS)
+def payment_add(request: StaffRequest, code: str) -> HttpResponseBase:
+    """登记收款 at the front desk (`payment_record`): back to the unit page with the receipt
+    number. A reference already recorded for this unit and amount is not recorded twice."""
+    unit = unit_or_404(request, code)
+    form = PaymentForm(request.POST or None, open_charges=_open_charges(unit))
+    if form.is_valid():
+        data = form.cleaned_data
+        reference = data["reference"].strip()
+        existed = bool(reference) and (
+            Payment.objects.filter(channel=data["channel"], reference=reference).exists()
+        )
+        with refusals_shown_on(form):
+            payment = payment_record(
+                unit=unit,
+                amount_fen=form.amount_fen(),
+                received_on=data["received_on"],
+                channel=data["channel"],
+                reference=reference,
+                designations=data["designations"],
+                actor=request.user,
+            )
+            values = {
+                "amount": format_yuan(payment.amount_fen),
+                "receipt_no": payment.receipt_no,
+            }
+            if existed:
+                message = _("该流水号已登记过，未重复登记：¥%(amount)s，收据号 %(receipt_no)s。")
+            else:
+                message = _("已登记收款 ¥%(amount)s，收据号 %(receipt_no)s。")
+            return _done(request, unit, message % values)
+    return _dialog(request, unit, "web/units/_payment_add.html", _("登记收款"), {"form": form})

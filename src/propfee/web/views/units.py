@@ -118,9 +118,11 @@ def _unit_page(request: StaffRequest, unit: Unit, revealed: frozenset[int]) -> H
         "unit": unit,
         "can_view_parties": can_view_parties,
         "can_reveal": role_can(user, Capability.REVEAL_PERSONAL_DATA),
-        # The write buttons (编辑, 添加住户, 产权变更, 退租/迁出) and the column they need.
+        # The write buttons (编辑, 添加住户, 产权变更, 退租/迁出, 登记收款) and the column
+        # they need.
         "can_manage_units": role_can(user, Capability.MANAGE_UNITS),
         "can_manage_parties": can_manage_parties,
+        "can_record_payments": role_can(user, Capability.RECORD_PAYMENTS),
         "occupant_columns": 5 if can_manage_parties else 4,
         "current": [o for o in occupancies if o.until is None],
         "past": [o for o in occupancies if o.until is not None],
