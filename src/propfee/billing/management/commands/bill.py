@@ -22,6 +22,7 @@ from propfee.billing.services import BillingError, billing_run_post, billing_run
 from propfee.core.models import User
 from propfee.core.money import format_yuan
 from propfee.core.roles import PermissionDenied
+from propfee.estates.commandline import command_actor, command_company
 from propfee.estates.models import Company, Estate
 from propfee.estates.selectors import estates_visible_to
 
@@ -44,8 +45,8 @@ class Command(BaseCommand):
             period_parse(period)
         except PeriodError as exc:
             raise CommandError(str(exc)) from exc
-        actor = self._actor(options.get("user"))
-        company = self._company(options.get("company"), actor)
+        actor = command_actor(options.get("user"))
+        company = command_company(options.get("company"), actor)
         estates = self._estates(options.get("estate"), company, actor)
         dry_run = options["dry_run"]
         out = Console(file=self.stdout, width=100, highlight=False, soft_wrap=True)
@@ -115,29 +116,6 @@ class Command(BaseCommand):
     def _cycle_starts(self, run: BillingRun) -> bool:
         terms = contract_terms_on(estate=run.estate, day=run.period_start)
         return terms is None or billing_cycle_starts(terms=terms, period_start=run.period_start)
-
-    def _actor(self, username: str | None) -> User | None:
-        if not username:
-            return None
-        try:
-            return User.objects.select_related("company").get(username=username)
-        except User.DoesNotExist as exc:
-            raise CommandError(f"员工账号不存在：{username}") from exc
-
-    def _company(self, code: str | None, actor: User | None) -> Company:
-        if code:
-            try:
-                return Company.objects.get(code=code)
-            except Company.DoesNotExist as exc:
-                raise CommandError(f"物业公司不存在：{code}") from exc
-        if actor is not None and actor.company is not None:
-            return actor.company
-        companies = list(Company.objects.order_by("pk")[:2])
-        if not companies:
-            raise CommandError("系统中还没有物业公司")
-        if len(companies) > 1:
-            raise CommandError("系统中有多家物业公司，请用 --company 指定公司编码")
-        return companies[0]
 
     def _estates(self, code: str | None, company: Company, actor: User | None) -> list[Estate]:
         estates = Estate.objects.filter(company=company)

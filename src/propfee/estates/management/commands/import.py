@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from propfee.core.importing import IMPORT_KINDS, ImportReport, import_run
 from propfee.core.models import User
 from propfee.core.roles import Capability, PermissionDenied
+from propfee.estates.commandline import command_actor, command_company
 from propfee.estates.models import Company, Estate
 from propfee.estates.selectors import estates_visible_to
 
@@ -81,8 +82,8 @@ class Command(BaseCommand):
             content = path.read_bytes()
         except OSError as exc:
             raise CommandError(f"无法读取文件：{path}（{exc.strerror}）") from exc
-        actor = self._actor(options.get("user"))
-        company = self._company(options.get("company"), actor)
+        actor = command_actor(options.get("user"))
+        company = command_company(options.get("company"), actor)
         estate = self._estate(estate_code, company, actor)
 
         bar = _ProgressBar()
@@ -108,29 +109,6 @@ class Command(BaseCommand):
         self._print(report)
         if report.errors:
             raise CommandError(f"导入失败：{len(report.errors)} 处错误，未写入任何数据")
-
-    def _actor(self, username: str | None) -> User | None:
-        if not username:
-            return None
-        try:
-            return User.objects.select_related("company").get(username=username)
-        except User.DoesNotExist as exc:
-            raise CommandError(f"员工账号不存在：{username}") from exc
-
-    def _company(self, code: str | None, actor: User | None) -> Company:
-        if code:
-            try:
-                return Company.objects.get(code=code)
-            except Company.DoesNotExist as exc:
-                raise CommandError(f"物业公司不存在：{code}") from exc
-        if actor is not None and actor.company is not None:
-            return actor.company
-        companies = list(Company.objects.order_by("pk")[:2])
-        if not companies:
-            raise CommandError("系统中还没有物业公司")
-        if len(companies) > 1:
-            raise CommandError("系统中有多家物业公司，请用 --company 指定公司编码")
-        return companies[0]
 
     def _estate(self, code: str | None, company: Company, actor: User | None) -> Estate | None:
         """The estate of `--estate CODE`: one of the company's, and one the actor (if any) may
