@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "propfee.billing",
     "propfee.ledger",
     "propfee.payments",
+    "propfee.messaging",
+    "propfee.documents",
+    "propfee.analytics",
     "propfee.web",
 ]
 

@@ -13,5 +13,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("propfee.web.auth_urls")),
     path("billing/", include("propfee.billing.urls")),
+    path("reports/", include("propfee.analytics.urls")),
+    path("messaging/", include("propfee.messaging.urls")),
+    path("documents/", include("propfee.documents.urls")),
     path("", include("propfee.web.urls")),
 ]
