@@ -38,3 +38,18 @@ CHARGE_EXPORT = ExportList(
         Column("缴费人", "payer.name"),
     ],
 )
+
+TARIFF_EXPORT = ExportList(
+    name="收费标准",
+    object_type="billing.tariff",
+    columns=[
+        Column("项目编码", "estate.code"),
+        Column("收费项目", "fee_item.name"),
+        Column("房屋类型", "get_unit_type_display"),
+        Column("计费方式", "get_basis_display", width=16),
+        Column("单价(元)", "rate_yuan", ColumnKind.NUMBER, number_format="0.0000"),
+        Column("生效日期", "effective_from", ColumnKind.DATE),
+        Column("截止日期", "effective_to", ColumnKind.DATE),
+        Column("空置优惠比例", "vacancy_discount_ratio", ColumnKind.NUMBER, number_format="0.0000"),
+    ],
+)

@@ -96,3 +96,24 @@ def billing_run_charges(*, run: BillingRun) -> QuerySet[Charge]:
     return run.charges.select_related("unit", "unit__building", "fee_item", "payer").order_by(
         "unit__building__code", "unit__code", "fee_item__code"
     )
+
+
+# --- fee set-up (收费设置) --------------------------------------------------------------------
+
+
+def fee_items_of(*, company_id: int) -> QuerySet[FeeItem]:
+    return FeeItem.objects.filter(company_id=company_id).order_by("code")
+
+
+def tariffs_of(*, estate: Estate) -> QuerySet[Tariff]:
+    """Every tariff of `estate`, current and past, grouped by fee item and unit type."""
+    return (
+        Tariff.objects.filter(estate=estate)
+        .select_related("fee_item", "estate")
+        .order_by("fee_item__code", "unit_type", "-effective_from")
+    )
+
+
+def contract_versions_of(*, estate: Estate) -> QuerySet[ContractVersion]:
+    """The contract terms of `estate`, newest first."""
+    return ContractVersion.objects.filter(contract__estate=estate).order_by("-effective_from")

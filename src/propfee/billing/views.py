@@ -1,28 +1,47 @@
 """计费 pages: the billing runs, choosing an estate and month → preview → 确认计费, a run's
-charges by building, and 撤销 with a reason. Thin callers of the billing services and
-selectors; estates outside the user's scope are answered with 404."""
+charges by building, 撤销 with a reason, and 收费设置 (fee items, tariffs, contract terms).
+Thin callers of the billing services and selectors; estates outside the user's scope are
+answered with 404."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
+from django.forms import Form
 from django.http import Http404, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from propfee.billing.exports import BILLING_RUN_EXPORT, CHARGE_EXPORT
-from propfee.billing.forms import BillingRunFilterForm, BillingRunForm, BillingRunReverseForm
+from propfee.billing.exports import BILLING_RUN_EXPORT, CHARGE_EXPORT, TARIFF_EXPORT
+from propfee.billing.forms import (
+    BillingRunFilterForm,
+    BillingRunForm,
+    BillingRunReverseForm,
+    ContractVersionForm,
+    FeeItemForm,
+    SetupEstateForm,
+    TariffForm,
+)
 from propfee.billing.models import BillingRun
 from propfee.billing.selectors import (
     billing_run_buildings,
     billing_run_charges,
     billing_runs_visible_to,
+    contract_versions_of,
+    fee_items_of,
+    tariffs_of,
 )
 from propfee.billing.services import (
     BillingError,
     billing_run_post,
     billing_run_preview,
     billing_run_reverse,
+    contract_version_create,
+    fee_item_create,
+    tariff_create,
 )
 from propfee.core.roles import Capability
 from propfee.estates.models import Estate
@@ -124,3 +143,93 @@ def run_reverse(request: StaffRequest, pk: int) -> HttpResponseBase:
             messages.success(request, _("计费批次已撤销，其应收已删除。"))
             return redirect("billing:run_detail", pk=run.pk)
     return render(request, "billing/run_reverse.html", {"run": run, "form": form})
+
+
+# --- 收费设置 -----------------------------------------------------------------------------------
+
+
+def _setup_page(
+    request: StaffRequest, estate: Estate, bound: dict[str, Form], status: int = 200
+) -> HttpResponseBase:
+    """The set-up page; `bound` holds the one submitted form that failed, with its errors."""
+    context = {
+        "estate": estate,
+        "estate_form": SetupEstateForm(initial={"estate": estate.pk}, user=request.user),
+        "fee_items": fee_items_of(company_id=estate.company_id),
+        "tariffs": tariffs_of(estate=estate),
+        "versions": contract_versions_of(estate=estate),
+        "fee_item_form": bound.get("fee_item") or FeeItemForm(),
+        "tariff_form": bound.get("tariff") or TariffForm(company_id=estate.company_id),
+        "contract_form": bound.get("contract") or ContractVersionForm(),
+    }
+    return render(request, "billing/setup.html", context, status=status)
+
+
+@capability_required(Capability.MANAGE_BILLING)
+def setup(request: StaffRequest) -> HttpResponseBase:
+    """收费设置 of one estate (the first the user may see unless `?estate=` says which)."""
+    chosen = request.GET.get("estate", "")
+    estates = estates_visible_to(request.user).order_by("code")
+    estate = estates.filter(pk=chosen).first() if chosen.isdigit() else estates.first()
+    if estate is None:
+        raise Http404
+    if export_requested(request):
+        return export_list(request, TARIFF_EXPORT, tariffs_of(estate=estate), estate_id=estate.pk)
+    return _setup_page(request, estate, {})
+
+
+def _setup_write(
+    request: StaffRequest, pk: int, key: str, form: Form, write: Callable[[Estate, dict], str]
+) -> HttpResponseBase:
+    """POST of one set-up form: the service's refusal shows on the form, success returns to
+    the page."""
+    estate = _estate_or_404(request, pk)
+    if form.is_valid():
+        try:
+            message = write(estate, form.cleaned_data)
+        except BillingError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, message)
+            return redirect(f"{reverse('billing:setup')}?estate={estate.pk}")
+    return _setup_page(request, estate, {key: form}, status=400)
+
+
+@capability_required(Capability.MANAGE_BILLING)
+@require_POST
+def fee_item_new(request: StaffRequest, pk: int) -> HttpResponseBase:
+    def write(estate: Estate, data: dict) -> str:
+        item = fee_item_create(
+            company=estate.company, code=data["code"], name=data["name"], actor=request.user
+        )
+        return _("已新增收费项目：%(name)s") % {"name": item.name}
+
+    return _setup_write(request, pk, "fee_item", FeeItemForm(request.POST), write)
+
+
+@capability_required(Capability.MANAGE_BILLING)
+@require_POST
+def tariff_new(request: StaffRequest, pk: int) -> HttpResponseBase:
+    estate = _estate_or_404(request, pk)
+
+    def write(estate: Estate, data: dict) -> str:
+        tariff = tariff_create(estate=estate, actor=request.user, **data)
+        return _("已保存收费标准：%(tariff)s，自 %(day)s 起执行") % {
+            "tariff": tariff,
+            "day": f"{tariff.effective_from:%Y-%m-%d}",
+        }
+
+    form = TariffForm(request.POST, company_id=estate.company_id)
+    return _setup_write(request, pk, "tariff", form, write)
+
+
+@capability_required(Capability.MANAGE_BILLING)
+@require_POST
+def contract_version_new(request: StaffRequest, pk: int) -> HttpResponseBase:
+    def write(estate: Estate, data: dict) -> str:
+        version = contract_version_create(estate=estate, actor=request.user, **data)
+        return _("已保存合同条款，自 %(day)s 起执行") % {
+            "day": f"{version.effective_from:%Y-%m-%d}"
+        }
+
+    return _setup_write(request, pk, "contract", ContractVersionForm(request.POST), write)
