@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "propfee.billing",
     "propfee.ledger",
     "propfee.payments",
+    "propfee.collection",
     "propfee.messaging",
     "propfee.documents",
     "propfee.analytics",
