@@ -168,18 +168,19 @@ def fill(n_units: int, months: int) -> int:
         )
         waiver = (
             "INSERT INTO ledger_waiver (charge_id, component, amount_fen, effective_on, reason,"
-            " approved_by_id, status, created_at) "
+            " approved_by_id, status, created_at, kind, reverse_reason) "
         )
         c.execute(
             f"{waiver} SELECT c.id, 'principal', 2000 + (c.id %% 7) * 1000,"
             f" {_plus_days('c.due_date', '20 + c.id %% 400')}, '基准减免', NULL,"
-            f" CASE WHEN c.id %% 2003 = 0 THEN 'reversed' ELSE 'active' END, {now} "
+            f" CASE WHEN c.id %% 2003 = 0 THEN 'reversed' ELSE 'active' END, {now}, 'waiver', '' "
             "FROM billing_charge c WHERE c.id %% 401 = 0",
             [],
         )
         c.execute(
             f"{waiver} SELECT c.id, 'penalty', 500, {_plus_days('c.due_date', '30')},"
-            f" '基准减免', NULL, 'active', {now} FROM billing_charge c WHERE c.id %% 797 = 0",
+            f" '基准减免', NULL, 'active', {now}, 'waiver', '' FROM billing_charge c"
+            " WHERE c.id %% 797 = 0",
             [],
         )
         c.execute("ANALYZE")

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Q
 
+from propfee.billing.models import Charge
 from propfee.core.models import AuditAction, AuditEntry, StaffScope, User
 from propfee.core.personal_data import phone_is_demo
 from propfee.core.roles import Role
@@ -34,6 +35,7 @@ from propfee.estates.demo import (
 )
 from propfee.estates.models import Building, Company, Occupancy, Party, PartyPhone, Unit
 from propfee.estates.selectors import units_visible_to
+from propfee.payments.models import Payment
 from tests.factories import CompanyFactory
 
 STAFF_USERNAMES = [
@@ -327,17 +329,26 @@ def _run(*args, **options) -> str:
     return out.getvalue()
 
 
+# The commands' tests load two months of bills and payments: the full 24 months are tested
+# once, in tests/ledger/test_demo_history.py.
+SHORT_HISTORY = ("--history-months", "2")
+
+
 def test_demo_command_refuses_a_second_load_without_force(db):
-    output = _run("demo")
+    output = _run("demo", *SHORT_HISTORY)
     assert "DEMO 阳光花园" in output and "collector2" in output and DEMO_PASSWORD in output
-    units = Unit.objects.count()
+    assert "共 2 个月的账单与收款" in output
+    units, payments = Unit.objects.count(), Payment.objects.count()
+    assert payments > 3000
     with pytest.raises(CommandError, match="--force"):
-        _run("demo")
+        _run("demo", *SHORT_HISTORY)
     assert Unit.objects.count() == units and Company.objects.count() == 1
+    assert Payment.objects.count() == payments
 
     names = set(Party.objects.values_list("name", flat=True))
-    _run("demo", "--force", "--noinput", "--seed", "7")
+    _run("demo", "--force", "--noinput", "--seed", "7", *SHORT_HISTORY)
     assert Company.objects.count() == 1 and Unit.objects.count() == units
+    assert Payment.objects.exists() and Payment.objects.count() != payments
     assert set(Party.objects.values_list("name", flat=True)) != names
     assert User.objects.filter(username__in=STAFF_USERNAMES).count() == len(STAFF_USERNAMES)
 
@@ -351,11 +362,13 @@ def test_demo_command_force_asks_first(db, monkeypatch):
 
 
 def test_quickstart_is_idempotent_and_prints_logins(db):
-    first = _run("quickstart", "--port", "8123")
-    units = Unit.objects.count()
-    second = _run("quickstart", "--port", "8123")
+    first = _run("quickstart", "--port", "8123", *SHORT_HISTORY)
+    units, charges, payments = Unit.objects.count(), Charge.objects.count(), Payment.objects.count()
+    second = _run("quickstart", "--port", "8123", *SHORT_HISTORY)
     assert Company.objects.count() == 1 and Unit.objects.count() == units > 2800
+    assert Charge.objects.count() == charges > 6000 and Payment.objects.count() == payments
     assert "正在加载演示数据" in first and "未加载演示数据" in second
+    assert "共 2 个月的账单与收款" in first and "账单与收款" not in second
     for output in (first, second):
         assert "http://127.0.0.1:8123/" in output and DEMO_PASSWORD in output
         for login in demo_logins():

@@ -134,7 +134,7 @@ def test_party_of_a_unit_in_another_estate_is_an_error(unit, other_unit, write_f
 def test_estates_import_refuses_the_option(estate, write_file):
     path = write_file(csv_bytes("项目编码,项目名称", "NEW,新项目"))
     out, error = import_command("estates", path, "--estate", "DEMO")
-    assert str(error) == "导入项目时不能使用 --estate（可用于：units、parties）"
+    assert str(error) == "导入项目时不能使用 --estate（可用于：units、parties、charges）"
     assert out == []
     assert not Estate.objects.filter(code="NEW").exists()
     with pytest.raises(ValueError) as refused:

@@ -680,4 +680,4 @@ def test_kinds_are_discovered_from_the_importers_package_in_a_fresh_process(tmp_
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "estates,units,parties,payments"
+    assert result.stdout.strip() == "estates,units,parties,charges,payments"

@@ -16,6 +16,8 @@ As of 2026-03-10:
 - B: accrued (03-01 … 03-05) 5 × 5 + (03-06 … 03-10) 5 × 4 = 25 + 20 = 45. Principal
   outstanding 10000 − 2000 = 8000. Days overdue 10.
 - Totals: principal 14000 (¥140.00), penalty 84 + 45 = 129 (¥1.29), total ¥141.29, no credit.
+- Limitation: the part payment of 02-10 acknowledges A (诉讼时效规定 art. 14), so A's three years
+  run from 02-10 (2029-02-10); B's from its due date (2029-02-28).
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def test_worked_example(unit, account):
                 "penalty_waived": "0.00",
                 "penalty_outstanding": "0.84",
                 "days_overdue": 38,
-                "limitation_expires_on": "2029-01-31",
+                "limitation_expires_on": "2029-02-10",
             },
             {
                 "id": b.pk,
@@ -139,7 +141,7 @@ def test_as_of_before_a_payment_shows_it_unpaid(unit, account):
 def test_query_count_is_constant(unit, make_charge, account, django_assert_num_queries):
     for month in range(3, 13):
         make_charge(month)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(10):  # 4 ledger facts + charge details + 5 for limitation
         statement_for_unit(unit=unit, as_of=AS_OF)
 
 

@@ -15,6 +15,7 @@ from propfee.core.models import AuditAction, AuditEntry
 from propfee.core.roles import Role
 from propfee.ledger.models import Allocation
 from propfee.payments.constants import PaymentChannel
+from propfee.payments.importers import cash_reference_derive
 from propfee.payments.models import Payment
 from tests.estates.test_imports import csv_bytes, messages, run, xlsx_bytes
 
@@ -59,7 +60,11 @@ def test_csv_records_payments_and_allocations(unit, charges, finance):
         (2050, dt.date(2026, 2, 12), PaymentChannel.WECHAT),
     ]
     assert payments[0].reference == "BANK-001"
-    assert payments[1].reference == payments[1].receipt_no  # cash without reference
+    # Cash without a reference: derived from unit, date, amount and occurrence in the file.
+    assert payments[1].reference == cash_reference_derive(
+        unit_code="DEMO-3-1502", received_on=dt.date(2026, 2, 11), amount_fen=5000, n=1
+    )
+    assert payments[1].reference.startswith("现金-") and payments[1].reference.endswith("-1")
     assert all(p.unit_id == unit.pk and p.recorded_by == finance for p in payments)
     assert Allocation.objects.filter(payment=payments[0], superseded_at__isnull=True).exists()
     assert AuditEntry.objects.filter(action=AuditAction.CREATE, object_type="payments.payment")
@@ -104,6 +109,48 @@ def test_reimport_is_unchanged_and_records_nothing(unit, charges):
     assert [row["操作"] for row in again.preview] == ["不变", "不变"]
     assert Payment.objects.count() == payments
     assert Allocation.objects.count() == allocations
+
+
+def test_cash_rows_without_reference_are_not_recorded_again(unit, charges):
+    content = payments_csv(
+        "DEMO-3-1502,50,2026-02-11,现金,",
+        "DEMO-3-1502,50,2026-02-11,现金,",
+        "DEMO-3-1502,50,2026-02-12,现金,",
+        "DEMO-3-1502,60,2026-02-11,现金,",
+    )
+    first = run("payments", content)
+    assert first.applied, messages(first)
+    # Two identical cash payments in one file are two payments.
+    assert first.created == 4
+    references = list(Payment.objects.order_by("pk").values_list("reference", flat=True))
+    assert len(set(references)) == 4
+    assert [r.rsplit("-", 1)[1] for r in references] == ["1", "2", "1", "1"]
+    allocations = Allocation.objects.count()
+
+    again = run("payments", content)
+    assert again.ok, messages(again)
+    assert (again.created, again.unchanged) == (0, 4)
+    assert Payment.objects.count() == 4
+    assert Allocation.objects.count() == allocations
+
+    # A later file with one more identical payment records only the new one.
+    more = run(
+        "payments",
+        payments_csv(*(["DEMO-3-1502,50,2026-02-11,现金,"] * 3)),
+    )
+    assert (more.created, more.unchanged) == (1, 2)
+    assert Payment.objects.filter(amount_fen=5000, received_on=dt.date(2026, 2, 11)).count() == 3
+
+
+def test_cash_reference_depends_on_unit_date_amount_and_occurrence():
+    base = {"unit_code": "DEMO-3-1502", "received_on": dt.date(2026, 2, 11), "amount_fen": 5000}
+    reference = cash_reference_derive(**base, n=1)
+    assert reference == cash_reference_derive(**base, n=1)
+    assert len(reference) <= 64
+    assert reference != cash_reference_derive(**base, n=2)
+    assert reference != cash_reference_derive(**{**base, "unit_code": "DEMO-3-1501"}, n=1)
+    assert reference != cash_reference_derive(**{**base, "received_on": dt.date(2026, 2, 12)}, n=1)
+    assert reference != cash_reference_derive(**{**base, "amount_fen": 5001}, n=1)
 
 
 def test_dry_run_writes_nothing(unit, charges):

@@ -34,19 +34,25 @@ from propfee.billing.models import (
     Tariff,
 )
 from propfee.billing.periods import month_end, period_label, period_parse
-from propfee.billing.pricing import charge_principal_fen
+from propfee.billing.runplan import (
+    PlanBuilding,
+    PlanRangeError,
+    PlanTariff,
+    plan_insert,
+    plan_tariff,
+    plan_totals,
+)
 from propfee.billing.selectors import (
     BuildingBilling,
     billing_cycle_starts,
     contract_terms_on,
     tariffs_in_force,
 )
-from propfee.core.bulk import rows_insert_new
 from propfee.core.models import AuditAction, User
 from propfee.core.roles import Capability, PermissionDenied, require
 from propfee.core.services import AuditBatch, audit_record, model_snapshot
-from propfee.estates.constants import UnitStatus, UnitType
-from propfee.estates.models import Company, Estate, Occupancy, Unit
+from propfee.estates.constants import UnitType
+from propfee.estates.models import Company, Estate
 from propfee.estates.selectors import estates_visible_to
 from propfee.ledger.models import Allocation, Waiver
 from propfee.ledger.services import charges_reallocate
@@ -335,34 +341,27 @@ def contract_version_create(
 
 
 @dataclass(frozen=True)
-class ChargeLine:
-    """One charge a run would create."""
-
-    unit_id: int
-    unit_code: str
-    building_code: str
-    building_name: str
-    fee_item_id: int
-    fee_item_name: str
-    period_start: dt.date
-    period_end: dt.date
-    due_date: dt.date
-    principal_fen: int
-    payer_id: int | None
-
-
-@dataclass
 class BillingPlan:
-    """What billing `estate` for the month `period_start` comes to, before anything is written."""
+    """What billing `estate` for the month `period_start` rests on: the contract terms, the
+    period, whether the month starts a billing cycle and the tariffs in force (by fee item
+    code). The charges themselves are computed in SQL (`runplan`)."""
 
     estate: Estate
     period_start: dt.date
     period_end: dt.date
     terms: ContractVersion
     cycle_start: bool
-    unit_count: int = 0
-    new_lines: list[ChargeLine] = field(default_factory=list)
-    already_billed: int = 0
+    tariffs: list[Tariff] = field(default_factory=list)
+
+    @property
+    def due_date(self) -> dt.date:
+        return self.period_start.replace(day=self.terms.due_day)
+
+    def plan_tariffs(self) -> list[PlanTariff]:
+        try:
+            return [plan_tariff(t, months=self.terms.billing_cycle_months) for t in self.tariffs]
+        except PlanRangeError as exc:
+            raise BillingError("收费标准的单价超出可计算的范围，请检查收费标准") from exc
 
 
 @dataclass(frozen=True)
@@ -387,23 +386,9 @@ class BillingPreview:
 PayerSpan = tuple[int, dt.date, dt.date | None]
 
 
-def _payers_on(estate: Estate, start: dt.date, end: dt.date) -> dict[int, list[PayerSpan]]:
-    """Payer occupancies of the estate's units overlapping [start, end], newest first per unit
-    (the order `current_payer` picks from), in one query, as tuples (no model object each)."""
-    rows = (
-        Occupancy.objects.filter(unit__estate=estate, is_payer=True, since__lte=end)
-        .filter(Q(until__isnull=True) | Q(until__gte=start))
-        .order_by("unit_id", "-since", "id")
-        .values_list("unit_id", "party_id", "since", "until")
-    )
-    by_unit: dict[int, list[PayerSpan]] = defaultdict(list)
-    for unit_id, party_id, since, until in rows:
-        by_unit[unit_id].append((party_id, since, until))
-    return by_unit
-
-
 def _payer_on(occupancies: list[PayerSpan], day: dt.date) -> int | None:
-    """`estates.selectors.current_payer` on `day`, over occupancies already loaded."""
+    """`estates.selectors.current_payer` on `day`, over occupancies already loaded (the charges
+    import; a billing run picks the payer in SQL, by the same rule)."""
     for party_id, since, until in occupancies:
         if since <= day and (until is None or until >= day):
             return party_id
@@ -411,119 +396,53 @@ def _payer_on(occupancies: list[PayerSpan], day: dt.date) -> int | None:
 
 
 def _billing_plan(*, estate: Estate, period_start: dt.date) -> BillingPlan:
-    """The charges of one month's run, computed in Python over one query each for the contract,
-    the tariffs, the units, the payers and the charges that already exist."""
+    """The contract terms and tariffs of one month's run (two queries)."""
     terms = contract_terms_on(estate=estate, day=period_start)
     if terms is None:
         raise BillingError(
             f"项目“{estate.name}”在 {period_label(period_start)} 没有生效的物业服务合同"
         )
-    months = terms.billing_cycle_months
-    period_end = month_end(period_start, months)
+    period_end = month_end(period_start, terms.billing_cycle_months)
     cycle_start = billing_cycle_starts(terms=terms, period_start=period_start)
-    plan = BillingPlan(estate, period_start, period_end, terms, cycle_start)
-    if not cycle_start:
-        return plan
-
     # The tariff in force on the period's first day prices the whole period.
-    tariffs: dict[str, list[Tariff]] = defaultdict(list)
-    for tariff in tariffs_in_force(estate=estate, on=period_start):
-        tariffs[tariff.unit_type].append(tariff)
-    if not tariffs:
-        return plan
-    units = (
-        Unit.objects.filter(
-            estate=estate,
-            unit_type__in=list(tariffs),
-            handover_date__isnull=False,
-            handover_date__lte=period_end,
-        )
-        .order_by("building__code", "code")
-        .values_list(
-            "pk",
-            "code",
-            "building__code",
-            "building__name",
-            "unit_type",
-            "area_m2",
-            "status",
-            "handover_date",
-        )
-    )
-    payers = _payers_on(estate, period_start, period_end)
-    existing = set(
-        Charge.objects.filter(unit__estate=estate, period_start=period_start).values_list(
-            "unit_id", "fee_item_id"
-        )
-    )
-    due_date = period_start.replace(day=terms.due_day)
-    period_days = (period_end - period_start).days + 1
-    billed_units: set[int] = set()
-    for pk, code, b_code, b_name, unit_type, area, status, handover in units:
-        assert handover is not None  # filtered above
-        first_day = max(period_start, handover)
-        payer_id = _payer_on(payers.get(pk, []), first_day)
-        for tariff in tariffs[unit_type]:
-            principal = charge_principal_fen(
-                basis=tariff.basis,
-                rate_yuan=tariff.rate_yuan,
-                area_m2=area,
-                months=months,
-                vacant=status == UnitStatus.VACANT,
-                vacancy_discount_ratio=tariff.vacancy_discount_ratio,
-                billed_days=(period_end - first_day).days + 1,
-                period_days=period_days,
-            )
-            if principal <= 0:
-                continue
-            billed_units.add(pk)
-            if (pk, tariff.fee_item_id) in existing:
-                plan.already_billed += 1
-                continue
-            plan.new_lines.append(
-                ChargeLine(
-                    pk,
-                    code,
-                    b_code,
-                    b_name,
-                    tariff.fee_item_id,
-                    tariff.fee_item.name,
-                    period_start,
-                    period_end,
-                    due_date,
-                    principal,
-                    payer_id,
-                )
-            )
-    plan.unit_count = len(billed_units)
-    return plan
+    tariffs = list(tariffs_in_force(estate=estate, on=period_start)) if cycle_start else []
+    return BillingPlan(estate, period_start, period_end, terms, cycle_start, tariffs)
 
 
-def _by_building(lines: list[ChargeLine]) -> list[BuildingBilling]:
-    totals: dict[tuple[str, str], list[int]] = {}
-    for line in lines:
-        entry = totals.setdefault((line.building_code, line.building_name), [0, 0])
-        entry[0] += 1
-        entry[1] += line.principal_fen
-    return [BuildingBilling(code, name, n, fen) for (code, name), (n, fen) in totals.items()]
+def _plan_totals(plan: BillingPlan, *, by_building: bool, new: bool) -> list[PlanBuilding]:
+    if not plan.tariffs:
+        return []
+    return plan_totals(
+        estate_id=plan.estate.pk,
+        period_start=plan.period_start,
+        period_end=plan.period_end,
+        tariffs=plan.plan_tariffs(),
+        by_building=by_building,
+        new=new,
+    )
 
 
 def billing_run_preview(*, estate: Estate, period: str, actor: User | None) -> BillingPreview:
     """What `billing_run_post` would create for `period` ("YYYY-MM"), without writing."""
     _estate_require(actor, estate)
     plan = _billing_plan(estate=estate, period_start=period_parse(period))
+    buildings = _plan_totals(plan, by_building=True, new=True)
     return BillingPreview(
         estate=estate,
         period=period_label(plan.period_start),
         period_start=plan.period_start,
         period_end=plan.period_end,
         cycle_start=plan.cycle_start,
-        unit_count=plan.unit_count,
-        charge_count=len(plan.new_lines),
-        total_fen=sum(line.principal_fen for line in plan.new_lines),
-        already_billed=plan.already_billed,
-        without_payer=sum(1 for line in plan.new_lines if line.payer_id is None),
-        by_building=_by_building(plan.new_lines),
+        unit_count=sum(b.units for b in buildings),
+        charge_count=sum(b.new_count for b in buildings),
+        total_fen=sum(b.new_total_fen for b in buildings),
+        already_billed=sum(b.pairs - b.new_count for b in buildings),
+        without_payer=sum(b.new_without_payer for b in buildings),
+        by_building=[
+            BuildingBilling(b.code, b.name, b.new_count, b.new_total_fen)
+            for b in buildings
+            if b.new_count
+        ],
     )
 
 
@@ -535,66 +454,63 @@ def billing_run_post(
     in force, for the units handed over by the period's end, pro-rated by days for a handover
     inside the period, less the vacancy discount; nothing in a month that does not start a
     billing cycle. Charges that already exist are left alone (a second run creates none), and
-    the insert skips any key a concurrent run wrote first. `dry_run`: the unsaved draft run."""
+    the insert skips any key a concurrent run wrote first. `dry_run`: the unsaved draft run.
+
+    Set-based: the charges are computed and inserted by the database (`runplan`, one
+    `INSERT … SELECT` per fee item, so that a unit's charges are numbered in fee item order).
+    The audit log gets one row for the run, with its counts and total; each charge points to
+    the run (`billing_run`), which is how a charge is traced to the billing that created it."""
     _estate_require(actor, estate)
     period_start = period_parse(period)
     if not dry_run:
         # Runs of one estate take turns, so the second sees what the first wrote.
         Estate.objects.select_for_update().filter(pk=estate.pk).values_list("pk").first()
     plan = _billing_plan(estate=estate, period_start=period_start)
+    # A dry run counts the new charges; a real run counts what its inserts wrote, so it only
+    # needs the pairs and units of the plan (no look-up of existing charges).
+    totals = _plan_totals(plan, by_building=False, new=dry_run)
+    pairs = sum(t.pairs for t in totals)
+    new_count = sum(t.new_count for t in totals)
     run = BillingRun(
         estate=estate,
         period_start=period_start,
-        unit_count=plan.unit_count,
-        charge_count=len(plan.new_lines),
-        already_billed_count=plan.already_billed,
-        total_fen=sum(line.principal_fen for line in plan.new_lines),
+        unit_count=sum(t.units for t in totals),
+        charge_count=new_count,
+        already_billed_count=pairs - new_count,
+        total_fen=sum(t.new_total_fen for t in totals),
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
     if dry_run:
         return run
     run.save()
-    now = timezone.now()
-    # Plain tuples (COPY / executemany), not a model object per charge: at 1,000,000 units
-    # building the objects cost many times the insert. Keys a concurrent run took are skipped.
-    rows_insert_new(
-        Charge,
-        CHARGE_INSERT_FIELDS,
-        [
-            (
-                line.unit_id,
-                line.fee_item_id,
-                line.period_start,
-                line.period_end,
-                line.due_date,
-                line.principal_fen,
-                line.payer_id,
-                run.pk,
-                now,
+    inserted, total = 0, 0
+    if pairs:
+        # A unit's charges get their ids in fee item order (the engine's tie-break for charges
+        # due the same day), so each fee item is one statement, in code order.
+        by_item: dict[int, list[PlanTariff]] = defaultdict(list)
+        for tariff in plan.plan_tariffs():
+            by_item[tariff.fee_item_id].append(tariff)
+        now = timezone.now()
+        for tariffs in by_item.values():
+            count, fen = plan_insert(
+                estate_id=estate.pk,
+                period_start=period_start,
+                period_end=plan.period_end,
+                due_date=plan.due_date,
+                tariffs=tariffs,
+                billing_run_id=run.pk,
+                created_at=now,
             )
-            for line in plan.new_lines
-        ],
-        unique_fields=("unit", "fee_item", "period_start"),
-    )
-    # What was really inserted (a concurrent run may have taken some keys first).
-    inserted = (
-        list(
-            Charge.objects.filter(billing_run=run).values_list(
-                "unit_id", "fee_item_id", "pk", "principal_fen"
-            )
-        )
-        if plan.new_lines
-        else []
-    )
-    created = {(unit_id, item_id): (pk, fen) for unit_id, item_id, pk, fen in inserted}
-    run.already_billed_count = plan.already_billed + len(plan.new_lines) - len(created)
-    run.charge_count = len(created)
-    run.total_fen = sum(fen for _pk, fen in created.values())
+            inserted += count
+            total += fen
+    # What was really inserted: a concurrent writer may have taken some keys first.
+    run.charge_count = inserted
+    run.already_billed_count = pairs - inserted
+    run.total_fen = total
     _run_transition(run, BillingRunStatus.POSTED)
     run.save(update_fields=["status", "charge_count", "already_billed_count", "total_fen"])
-
-    audit = AuditBatch(actor=actor, note=f"计费 {period_label(period_start)}")
-    audit.add(
+    audit_record(
+        actor=actor,
         action=AuditAction.CREATE,
         obj=run,
         estate_id=estate.pk,
@@ -605,23 +521,11 @@ def billing_run_post(
             "already_billed_count": run.already_billed_count,
             "total_fen": run.total_fen,
         },
+        note=f"计费 {period_label(period_start)}",
     )
-    label = period_label(period_start)
-    for line in plan.new_lines:
-        if (key := created.get((line.unit_id, line.fee_item_id))) is not None:
-            audit.add_row(
-                AuditAction.CREATE,
-                "billing.charge",
-                key[0],
-                f"{line.unit_code} {line.fee_item_name} {label}",
-                estate.pk,
-                None,
-                {"principal_fen": line.principal_fen, "billing_run": run.pk},
-            )
-    audit.write()
     # Units holding credit (预存) pay the new charges from it now (set-based selection; the
     # replay runs only for those units).
-    if created:
+    if inserted:
         charges_reallocate(charges=Charge.objects.filter(billing_run=run))
     return run
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -274,6 +274,20 @@ class LedgerState:
             days_overdue=(as_of - charge.due_date).days if overdue else 0,
         )
 
+    def principal_days(self, charge_id: int, as_of: date) -> int:
+        """Σ_{t = due_date + 1 .. as_of} outstanding_principal(c, t), in fen-days: the principal
+        the company went without, day by day (no grace days, no rate, no cap) — the base of
+        the penalty reasonableness bound (docs/definitions.md, §6)."""
+        charge = replace(self._charges[charge_id], terms=_PRINCIPAL_DAYS_TERMS)
+        meter = _PenaltyMeter(charge)
+        for entry in self._entries[charge_id]:
+            if entry.on > as_of:
+                break
+            if entry.component == PRINCIPAL:
+                meter.reduce(entry.on, entry.amount_fen)
+        meter.advance_through(as_of)
+        return meter.accrued_fen()
+
     def positions(self, as_of: date) -> tuple[ChargePosition, ...]:
         """Every charge's position, oldest due first (the statement's order)."""
         ordered = sorted(self._charges.values(), key=_default_order_key)
@@ -347,6 +361,10 @@ class _PenaltyMeter:
         if self._cap_fen is not None and total > self._cap_fen:
             return self._cap_fen
         return total
+
+
+#: A rate of 1 per day: the meter then sums outstanding principal × days exactly.
+_PRINCIPAL_DAYS_TERMS = PenaltyTerms(rates=(RateChange(date.min, Decimal(1)),))
 
 
 def penalty_accrued(

@@ -21,16 +21,17 @@ Decisions shared by every selector:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
     F,
     IntegerField,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -39,18 +40,19 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from propfee.billing.models import Charge
 from propfee.billing.periods import months_add, period_parse
 from propfee.core.models import User
-from propfee.estates.models import Building, Estate
+from propfee.estates.models import Building, Estate, Unit
 from propfee.estates.selectors import units_visible_to
 from propfee.ledger.constants import Component, WaiverStatus
 from propfee.ledger.engine import AGING_BUCKETS
 from propfee.ledger.models import Allocation, Waiver
 from propfee.payments.constants import PaymentStatus
+from propfee.payments.models import Payment
 
 _ONE_DAY = dt.timedelta(days=1)
 _RATIO_PLACES = 4
@@ -193,14 +195,104 @@ def principal_outstanding_by_charge(
     )
 
 
-def _overdue(charges: QuerySet[Charge], *, as_of: dt.date) -> QuerySet[Charge]:
-    """Charges overdue on `as_of`: due before it, with principal outstanding."""
-    return principal_outstanding_by_charge(charges.filter(due_date__lt=as_of), as_of=as_of).filter(
-        Q(principal_outstanding_fen__gt=0)
-    )
-
-
 # --- arrears and aging -----------------------------------------------------------------------
+
+
+def _scope_units_sql(
+    *, user: User, estate: Estate | None, building: Building | None
+) -> tuple[str, list[Any]]:
+    """The SQL of the ids of the units `charges_in_scope` covers, with its params."""
+    units = units_visible_to(user)
+    if estate is not None:
+        units = units.filter(estate_id=estate.pk)
+    if building is not None:
+        units = units.filter(building_id=building.pk)
+    sql, params = units.order_by().values("pk").query.sql_with_params()
+    return sql, list(params)
+
+
+def _overdue_sql(
+    *,
+    user: User,
+    as_of: dt.date,
+    estate: Estate | None,
+    building: Building | None,
+    columns: str,
+    group_by: str,
+    order_by: str,
+    joins: str = "",
+    column_params: Sequence[Any] = (),
+) -> tuple[str, list[Any]]:
+    """One aggregate over the charges `_overdue` selects, as `o`: `o.id`, `o.unit_id`,
+    `o.due_date`, `o.period_start` and `o.owed` (principal outstanding on `as_of`, > 0).
+
+    The outstanding principal is `principal_outstanding_by_charge`'s, but the allocations and
+    the waivers are summed once per charge in grouped derived tables joined to the charges,
+    instead of correlated subqueries that the database would run for every charge in the
+    filter and again for every overdue charge in the sum. Only the overdue charges in scope
+    are summed (the derived tables start from them)."""
+    scope, scope_params = _scope_units_sql(user=user, estate=estate, building=building)
+    charge = _table(Charge)
+    in_scope = f"c.due_date < %s AND c.unit_id IN ({scope})"
+    scoped = [as_of, *scope_params]
+    sql = (
+        "WITH paid AS ("
+        " SELECT a.charge_id, SUM(a.amount_fen) AS fen"
+        f" FROM {charge} c JOIN {_table(Allocation)} a ON a.charge_id = c.id"
+        f" JOIN {_table(Payment)} p ON p.id = a.payment_id"
+        f" WHERE {in_scope} AND a.superseded_at IS NULL AND a.component = %s"
+        " AND p.status = %s AND p.received_on <= %s GROUP BY a.charge_id),"
+        " waived AS ("
+        " SELECT w.charge_id, SUM(w.amount_fen) AS fen"
+        f" FROM {charge} c JOIN {_table(Waiver)} w ON w.charge_id = c.id"
+        f" WHERE {in_scope} AND w.status = %s AND w.component = %s AND w.effective_on <= %s"
+        " GROUP BY w.charge_id),"
+        " owed AS ("
+        " SELECT c.id, c.unit_id, c.due_date, c.period_start,"
+        " c.principal_fen - COALESCE(paid.fen, 0) - COALESCE(waived.fen, 0) AS owed"
+        f" FROM {charge} c LEFT JOIN paid ON paid.charge_id = c.id"
+        f" LEFT JOIN waived ON waived.charge_id = c.id WHERE {in_scope}) "
+        f"SELECT {columns} FROM owed o{joins} WHERE o.owed > 0"
+        f" GROUP BY {group_by} ORDER BY {order_by}"
+    )
+    params = [
+        *scoped,
+        Component.PRINCIPAL.value,
+        PaymentStatus.RECORDED.value,
+        as_of,
+        *scoped,
+        WaiverStatus.ACTIVE.value,
+        Component.PRINCIPAL.value,
+        as_of,
+        *scoped,
+        *column_params,  # the SELECT list follows the WITH clause
+    ]
+    return sql, params
+
+
+def _month(column: str) -> str:
+    """The billing month of a date column, native to the database (not Django's TruncMonth,
+    which SQLite runs as a Python function for every row)."""
+    if connection.vendor == "postgresql":
+        return f"date_trunc('month', {column})"
+    return f"substr({column}, 1, 7)"  # SQLite keeps dates as 'YYYY-MM-DD'
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    adapt = connection.ops.adapt_datefield_value
+    values = [adapt(v) if isinstance(v, dt.date) else v for v in params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return cursor.fetchall()
+
+
+def _table(model: Any) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))
+
+
+def _as_date(value: Any) -> dt.date:
+    """A date column as SQLite (text) or PostgreSQL (date) returns it."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
 def _bucket_for(days: int) -> str:
@@ -223,26 +315,30 @@ def arrears_by_unit(
 
     Principal only: penalty per unit needs the engine's replay and comes with the statement
     (`statement_for_unit`)."""
-    rows = (
-        _overdue(charges_in_scope(user=user, estate=estate, building=building), as_of=as_of)
-        .values("unit_id", "unit__code")
-        .annotate(
-            principal=Sum("principal_outstanding_fen"),
-            months=Count(TruncMonth("period_start"), distinct=True),
-            oldest=Min("due_date"),
-        )
-        .order_by("-principal", "unit__code")
+    sql, params = _overdue_sql(
+        user=user,
+        as_of=as_of,
+        estate=estate,
+        building=building,
+        columns=(
+            f"o.unit_id, u.code, SUM(o.owed), COUNT(DISTINCT {_month('o.period_start')}),"
+            " MIN(o.due_date)"
+        ),
+        joins=f" JOIN {_table(Unit)} u ON u.id = o.unit_id",
+        group_by="o.unit_id, u.code",
+        order_by="SUM(o.owed) DESC, u.code",
     )
     result = []
-    for row in rows:
-        days = (as_of - row["oldest"]).days
+    for unit_id, code, principal, months, oldest in _rows(sql, params):
+        oldest = _as_date(oldest)
+        days = (as_of - oldest).days
         result.append(
             UnitArrears(
-                unit_id=row["unit_id"],
-                code=row["unit__code"],
-                principal_overdue_fen=int(row["principal"]),
-                months_owed=row["months"],
-                oldest_due_date=row["oldest"],
+                unit_id=unit_id,
+                code=code,
+                principal_overdue_fen=int(principal),
+                months_owed=int(months),
+                oldest_due_date=oldest,
                 days_overdue=days,
                 bucket=_bucket_for(days),
             )
@@ -253,26 +349,29 @@ def arrears_by_unit(
 def arrears_by_building(*, user: User, estate: Estate, as_of: dt.date) -> list[BuildingArrears]:
     """Overdue principal of each visible building of `estate` on `as_of` (按楼栋), buildings
     with nothing overdue left out, by building code. One query."""
-    rows = (
-        _overdue(charges_in_scope(user=user, estate=estate), as_of=as_of)
-        .values("unit__building_id", "unit__building__code", "unit__building__name")
-        .annotate(
-            principal=Sum("principal_outstanding_fen"),
-            units=Count("unit_id", distinct=True),
-            charges=Count("pk"),
-        )
-        .order_by("unit__building__code")
+    sql, params = _overdue_sql(
+        user=user,
+        as_of=as_of,
+        estate=estate,
+        building=None,
+        columns="b.id, b.code, b.name, SUM(o.owed), COUNT(DISTINCT o.unit_id), COUNT(*)",
+        joins=(
+            f" JOIN {_table(Unit)} u ON u.id = o.unit_id"
+            f" JOIN {_table(Building)} b ON b.id = u.building_id"
+        ),
+        group_by="b.id, b.code, b.name",
+        order_by="b.code",
     )
     return [
         BuildingArrears(
-            building_id=row["unit__building_id"],
-            code=row["unit__building__code"],
-            name=row["unit__building__name"],
-            units=row["units"],
-            charges=row["charges"],
-            principal_overdue_fen=int(row["principal"]),
+            building_id=building_id,
+            code=code,
+            name=name,
+            units=int(units),
+            charges=int(charges),
+            principal_overdue_fen=int(principal),
         )
-        for row in rows
+        for building_id, code, name, principal, units, charges in _rows(sql, params)
     ]
 
 
@@ -287,24 +386,28 @@ def aging_summary(
     its own days overdue (as_of − due_date); a unit with charges in two buckets counts in both.
     Every bucket of the engine's AGING_BUCKETS is listed, empty ones with zeros. One query."""
     whens = []
+    bucket_params: list[Any] = []
     for label, first, last in AGING_BUCKETS:
         # days ≥ first ⇔ due_date ≤ as_of − first; days ≤ last ⇔ due_date ≥ as_of − last.
-        condition = Q(due_date__lte=as_of - dt.timedelta(days=first))
+        condition = "o.due_date <= %s"
+        bucket_params.append(as_of - dt.timedelta(days=first))
         if last is not None:
-            condition &= Q(due_date__gte=as_of - dt.timedelta(days=last))
-        whens.append(When(condition, then=Value(label)))
-    rows = (
-        _overdue(charges_in_scope(user=user, estate=estate, building=building), as_of=as_of)
-        .annotate(bucket=Case(*whens, default=Value("")))
-        .values("bucket")
-        .annotate(
-            charges=Count("pk"),
-            units=Count("unit_id", distinct=True),
-            principal=Sum("principal_outstanding_fen"),
-        )
-        .order_by("bucket")
+            condition += " AND o.due_date >= %s"
+            bucket_params.append(as_of - dt.timedelta(days=last))
+        whens.append(f"WHEN {condition} THEN %s")
+        bucket_params.append(label)
+    bucket = f"CASE {' '.join(whens)} ELSE '' END"
+    sql, params = _overdue_sql(
+        user=user,
+        as_of=as_of,
+        estate=estate,
+        building=building,
+        columns=f"{bucket} AS bucket, COUNT(*), COUNT(DISTINCT o.unit_id), SUM(o.owed)",
+        group_by="1",
+        order_by="1",
+        column_params=bucket_params,
     )
-    found = {row["bucket"]: row for row in rows}
+    found = {row[0]: row for row in _rows(sql, params)}
     result = []
     for label, first, last in AGING_BUCKETS:
         row = found.get(label)
@@ -313,15 +416,12 @@ def aging_summary(
                 label=label,
                 min_days=first,
                 max_days=last,
-                charges=row["charges"] if row else 0,
-                units=row["units"] if row else 0,
-                principal_fen=int(row["principal"]) if row else 0,
+                charges=int(row[1]) if row else 0,
+                units=int(row[2]) if row else 0,
+                principal_fen=int(row[3]) if row else 0,
             )
         )
     return result
-
-
-# --- collection rates ------------------------------------------------------------------------
 
 
 def _allocated(charges: QuerySet[Charge], *, received_from: dt.date | None, to: dt.date) -> int:

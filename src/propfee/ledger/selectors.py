@@ -1,6 +1,7 @@
 """Ledger reads: the engine's facts for a set of units (charges with their contract's penalty
 terms, recorded payments, active waivers) and the allocations stored as current, loaded a fixed
-number of queries for any number of units; and a unit's statement (对账单)."""
+number of queries for any number of units; a unit's statement (对账单) and its penalty
+reasonableness bound (违约金合理性); waiver requests and waivers in the user's scope."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.db.models import QuerySet
+
 from propfee.billing.models import Charge, ContractVersion
-from propfee.core.money import fen_to_yuan
+from propfee.core.bulk import many_values
+from propfee.core.models import User
+from propfee.core.money import fen_to_yuan, round_half_up
 from propfee.estates.models import Unit
+from propfee.estates.selectors import units_visible_to
 from propfee.ledger.constants import WaiverStatus
 from propfee.ledger.engine import (
     ChargeFacts,
@@ -25,7 +33,7 @@ from propfee.ledger.engine import (
     WaiverFacts,
     ledger_replay,
 )
-from propfee.ledger.models import Allocation, Waiver
+from propfee.ledger.models import Allocation, Waiver, WaiverRequest
 from propfee.payments.constants import PaymentStatus
 from propfee.payments.models import Payment
 
@@ -178,8 +186,8 @@ def allocations_expected(state: LedgerState) -> Counter[AllocationKey]:
 
 # --- statement (对账单) ------------------------------------------------------------------------
 
-#: 诉讼时效: three years (民法典 art. 188), from the due date for now; restart events
-#: (催收, 承诺缴费, 起诉) come with the collection engine and will move it.
+#: 诉讼时效: three years (民法典 art. 188) from the due date, or from the last restart event
+#: (催告送达, 债务承认, 起诉) while the clock ran — see `propfee.collection.limitation`.
 LIMITATION_YEARS = 3
 
 
@@ -202,6 +210,8 @@ class StatementLine:
     due_date: dt.date
     position: ChargePosition
     limitation_expires_on: dt.date
+    #: Σ outstanding principal × day since the due date (fen-days), for the penalty bound.
+    principal_days: int = 0
 
     @property
     def charge_id(self) -> int:
@@ -230,38 +240,67 @@ class Statement:
         return self.principal_outstanding_fen + self.penalty_outstanding_fen
 
 
-def statement_for_unit(*, unit: Unit, as_of: dt.date) -> Statement:
-    """The unit's statement at the end of `as_of`: the engine's replay of all the unit's charges
-    against the payments received and waivers effective on or before `as_of`. Five queries."""
-    facts = account_facts(unit_ids=[unit.pk], as_of=as_of)[unit.pk]
-    state = facts.replay()
+def limitation_dates(*, unit_ids: list[int], as_of: dt.date) -> dict[int, dt.date]:
+    """charge id → the day its limitation period ends as known on `as_of`, restart events
+    included (five queries). The rule lives with the restart events in the collection app."""
+    from propfee.collection.limitation import limitation_expiry  # collection builds on ledger
+
+    positions = limitation_expiry(unit_ids=unit_ids, as_of=as_of)
+    return {charge_id: position.expires_on for charge_id, position in positions.items()}
+
+
+def statements_for_units(
+    *, unit_ids: Iterable[int], as_of: dt.date, codes: dict[int, str] | None = None
+) -> dict[int, Statement]:
+    """Each unit's statement (对账单) at the end of `as_of`: the engine's replay of all its
+    charges against the payments received and waivers effective on or before `as_of`, with each
+    charge's limitation expiry. A fixed number of queries for any number of units (batch
+    printing reads hundreds at a time); `codes` (unit id → code) saves reading the codes."""
+    ids = sorted(set(unit_ids))
+    facts = account_facts(unit_ids=ids, as_of=as_of)
+    expiry = limitation_dates(unit_ids=ids, as_of=as_of)
     details = {
         pk: (fee_item, period_end)
-        for pk, fee_item, period_end in Charge.objects.filter(unit_id=unit.pk)
+        for pk, fee_item, period_end in Charge.objects.filter(unit_id__in=many_values(ids))
         .order_by()
         .values_list("pk", "fee_item__name", "period_end")
     }
-    charges = {charge.id: charge for charge in facts.charges}
-    lines = []
-    for position in state.positions(as_of):
-        charge = charges[position.charge_id]
-        fee_item, period_end = details[charge.id]
-        lines.append(
-            StatementLine(
-                fee_item=fee_item,
-                period_start=charge.period_start,
-                period_end=period_end,
-                due_date=charge.due_date,
-                position=position,
-                limitation_expires_on=limitation_expires_on(charge.due_date),
+    if codes is None:
+        codes = dict(Unit.objects.filter(pk__in=many_values(ids)).values_list("pk", "code"))
+    statements = {}
+    for unit_id in ids:
+        account = facts[unit_id]
+        state = account.replay()
+        charges = {charge.id: charge for charge in account.charges}
+        lines = []
+        for position in state.positions(as_of):
+            charge = charges[position.charge_id]
+            fee_item, period_end = details[charge.id]
+            lines.append(
+                StatementLine(
+                    fee_item=fee_item,
+                    period_start=charge.period_start,
+                    period_end=period_end,
+                    due_date=charge.due_date,
+                    position=position,
+                    limitation_expires_on=expiry[charge.id],
+                    principal_days=state.principal_days(charge.id, as_of),
+                )
             )
+        statements[unit_id] = Statement(
+            unit_code=codes.get(unit_id, ""),
+            as_of=as_of,
+            lines=tuple(lines),
+            unapplied_credit_fen=state.unapplied_credit_fen(as_of),
         )
-    return Statement(
-        unit_code=unit.code,
-        as_of=as_of,
-        lines=tuple(lines),
-        unapplied_credit_fen=state.unapplied_credit_fen(as_of),
-    )
+    return statements
+
+
+def statement_for_unit(*, unit: Unit, as_of: dt.date) -> Statement:
+    """The unit's statement at the end of `as_of` (see `statements_for_units`)."""
+    return statements_for_units(unit_ids=[unit.pk], as_of=as_of, codes={unit.pk: unit.code})[
+        unit.pk
+    ]
 
 
 def _yuan(fen: int) -> str:
@@ -300,3 +339,104 @@ def statement_json(statement: Statement) -> dict[str, Any]:
             "unapplied_credit": _yuan(statement.unapplied_credit_fen),
         },
     }
+
+
+# --- penalty reasonableness (违约金合理性) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PenaltyBound:
+    """The penalty an account charges against the courts' yardstick: the loss of the unpaid
+    principal at the 1-year LPR, plus 30% (docs/definitions.md §6, docs/compliance.md)."""
+
+    claimed_fen: int
+    bound_fen: int
+    principal_days: int
+    lpr_percent: Decimal
+    multiplier: Decimal
+
+    @property
+    def exceeds(self) -> bool:
+        return self.claimed_fen > self.bound_fen
+
+
+def penalty_bound_settings() -> tuple[Decimal, Decimal]:
+    """(1-year LPR in percent a year, multiplier) from settings."""
+    lpr = Decimal(str(getattr(settings, "PROPFEE_PENALTY_LPR_PERCENT", "3.0")))
+    multiplier = Decimal(str(getattr(settings, "PROPFEE_PENALTY_BOUND_MULTIPLIER", "1.3")))
+    return lpr, multiplier
+
+
+def penalty_bound(
+    statement: Statement,
+    *,
+    lpr_percent: Decimal | None = None,
+    multiplier: Decimal | None = None,
+) -> PenaltyBound:
+    """claimed = Σ (penalty accrued − penalty waived) over the statement's charges (paid or not:
+    what the company charged); bound = round_half_up(Σ principal_days × LPR% × multiplier ÷
+    (100 × 365)), rounded once. No query: the figures are the statement's."""
+    default_lpr, default_multiplier = penalty_bound_settings()
+    lpr = default_lpr if lpr_percent is None else lpr_percent
+    factor = default_multiplier if multiplier is None else multiplier
+    days = sum(line.principal_days for line in statement.lines)
+    claimed = sum(
+        line.position.penalty_accrued - line.position.penalty_waived for line in statement.lines
+    )
+    bound = round_half_up(Decimal(days) * lpr * factor / Decimal(36500))
+    return PenaltyBound(
+        claimed_fen=claimed,
+        bound_fen=bound,
+        principal_days=days,
+        lpr_percent=lpr,
+        multiplier=factor,
+    )
+
+
+def penalty_bound_for_unit(*, unit: Unit, as_of: dt.date) -> PenaltyBound:
+    """The unit's penalty against the reasonableness bound at the end of `as_of`."""
+    return penalty_bound(statement_for_unit(unit=unit, as_of=as_of))
+
+
+def penalty_bound_warning(bound: PenaltyBound) -> str:
+    """The warning shown with a statement whose penalty exceeds the bound ("" when it does not);
+    Chinese, for the CLI (the web page words it in its template)."""
+    if not bound.exceeds:
+        return ""
+    return (
+        f"提示：计收违约金 ¥{fen_to_yuan(bound.claimed_fen)} 超过合理性上限 "
+        f"¥{fen_to_yuan(bound.bound_fen)}（按一年期LPR {bound.lpr_percent}% × "
+        f"{bound.multiplier} 计算的资金占用损失）。诉讼中法院可能依申请调减"
+        "（民法典第585条；法释〔2023〕13号第65条）。"
+    )
+
+
+# --- waivers (减免) in the user's scope --------------------------------------------------------
+
+
+def waiver_requests_visible_to(user: User) -> QuerySet[WaiverRequest]:
+    """Waiver requests of the units `user` may see, newest first, with what a list shows."""
+    return (
+        WaiverRequest.objects.filter(charge__unit__in=units_visible_to(user).values("pk"))
+        .select_related("charge__unit__estate", "charge__fee_item", "requested_by", "decided_by")
+        .order_by("-requested_at", "-id")
+    )
+
+
+def unit_waivers(*, unit: Unit) -> QuerySet[Waiver]:
+    """The unit's waivers (active and reversed), newest first, for its page."""
+    return (
+        Waiver.objects.filter(charge__unit_id=unit.pk)
+        .select_related("charge__fee_item", "approved_by", "requested_by", "reversed_by")
+        .order_by("-effective_on", "-id")
+    )
+
+
+def unit_waiver_requests(*, unit: Unit, status: str | None = None) -> QuerySet[WaiverRequest]:
+    """The unit's waiver requests, newest first (optionally of one status)."""
+    requests = WaiverRequest.objects.filter(charge__unit_id=unit.pk)
+    if status is not None:
+        requests = requests.filter(status=status)
+    return requests.select_related("charge__fee_item", "requested_by").order_by(
+        "-requested_at", "-id"
+    )

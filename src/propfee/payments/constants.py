@@ -11,6 +11,13 @@ class PaymentChannel(models.TextChoices):
     WECHAT = "wechat", _("微信")
     ALIPAY = "alipay", _("支付宝")
     DIRECT_DEBIT = "direct_debit", _("代扣")
+    # Paid before the system took the account over (期初已缴): recorded only by the charges
+    # import for its 已缴金额 column, never taken at the front desk or in a payments file.
+    OPENING_BALANCE = "opening_balance", _("期初已缴")
+
+
+# The channels money is taken through today: the front desk and the payments import.
+RECEIVING_CHANNELS = tuple(c for c in PaymentChannel if c != PaymentChannel.OPENING_BALANCE)
 
 
 class PaymentStatus(models.TextChoices):

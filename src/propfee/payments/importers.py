@@ -12,12 +12,16 @@ The whole file is then written in one transaction, but row by row: each payment 
 a bulk insert would skip. This path is therefore per-row and slower than the bulk estates/units
 imports; it is meant for bank statements and front-desk batches, not for millions of rows.
 
-Cash rows without a reference get their receipt number as reference, so importing the same
-file twice records them twice: give cash rows a reference when a file may be re-imported."""
+A cash row without a reference gets one derived from what it says: its unit, date and amount,
+and which occurrence of that same (unit, date, amount) it is within the file (现金-<digest>-<n>).
+Re-importing the file then finds every cash row recorded and records nothing, while two identical
+cash payments in one file stay two payments."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db import IntegrityError
@@ -57,14 +61,15 @@ PAYMENT_COLUMNS = (
         "流水号",
         "reference",
         False,
-        "银行或支付平台的流水号，同一方式下不能重复；现金可留空（以收据号代替）",
+        "银行或支付平台的流水号，同一方式下不能重复；现金可留空（按房屋、日期、金额生成，"
+        "重复导入不会重复登记）",
         "BANK-20260115-0001",
         as_text=True,
     ),
 )
 
 _AMOUNT = amount_fen_parser()
-_CHANNEL = choice_parser(PaymentChannel)
+_CHANNEL = choice_parser(PaymentChannel, exclude={PaymentChannel.OPENING_BALANCE})
 _REFERENCE_MAX = 64
 
 
@@ -80,6 +85,14 @@ def _reference_parse(value: CellValue) -> str:
     if len(text) > _REFERENCE_MAX:
         raise ValueError(f"不能超过{_REFERENCE_MAX}个字符")
     return text
+
+
+def cash_reference_derive(*, unit_code: str, received_on: dt.date, amount_fen: int, n: int) -> str:
+    """The reference of the `n`-th (from 1) cash row of a file without one, for this unit, date
+    and amount: the same file gives the same references, so a re-import records nothing."""
+    key = f"{unit_code}|{received_on.isoformat()}|{amount_fen}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"现金-{digest}-{n}"
 
 
 @dataclass(slots=True)
@@ -107,7 +120,26 @@ def _payments_plan(ctx: ImportContext, rows: list[ImportRow]) -> ImportPlan:
         )
     )
     units = scope.units_by_code({code for _, code, *_ in columns if code})
-    references = sorted({ref for *_, ref in columns if ref})
+    # Cash rows without a reference: derive one (see the module docstring).
+    occurrences: Counter[tuple[str, dt.date, int]] = Counter()
+    derived: dict[int, str] = {}
+    for row, code, amount_fen, received_on, channel, reference in columns:
+        if (
+            channel == PaymentChannel.CASH
+            and not reference
+            and "reference" not in row.bad
+            and code in units
+            and amount_fen is not None
+            and received_on is not None
+        ):
+            occurrences[(code, received_on, amount_fen)] += 1
+            derived[row.number] = cash_reference_derive(
+                unit_code=code,
+                received_on=received_on,
+                amount_fen=amount_fen,
+                n=occurrences[(code, received_on, amount_fen)],
+            )
+    references = sorted({ref for *_, ref in columns if ref} | set(derived.values()))
     recorded: dict[tuple[str, str], Payment] = {}
     if references:
         for payment in Payment.objects.filter(reference__in=many_values(references)):
@@ -122,21 +154,23 @@ def _payments_plan(ctx: ImportContext, rows: list[ImportRow]) -> ImportPlan:
             ctx.error(row.number, "unit", f"房屋编码不存在：{code}")
         if received_on is not None and received_on > today:
             ctx.error(row.number, "received_on", f"收款日期不能晚于今天：{received_on.isoformat()}")
-        reference = reference or ""
+        given = reference or ""
         if (
             channel is not None
-            and not reference
+            and not given
             and channel != PaymentChannel.CASH
             and "reference" not in row.bad
         ):
             label = PaymentChannel(channel).label
             ctx.error(row.number, "reference", f"{label}收款必须填写流水号")
-        if channel is not None and reference:
+        reference = given or derived.get(row.number, "")
+        if channel is not None and given:
             first = seen.setdefault((channel, reference), row.number)
             if first != row.number:
                 ctx.error(
                     row.number, "reference", f"流水号 {reference} 在文件中重复（与第{first}行相同）"
                 )
+        if channel is not None and reference:
             found = recorded.get((channel, reference))
             if found is not None and unit is not None and amount_fen is not None:
                 if found.unit_id != unit.pk or found.amount_fen != amount_fen:

@@ -21,7 +21,7 @@ from propfee.estates.constants import PartyRole, UnitStatus, UnitType
 from propfee.estates.models import Party, Unit
 from propfee.estates.selectors import current_payer, parties_linkable_by, party_search
 from propfee.estates.services import NewParty
-from propfee.payments.constants import PaymentChannel
+from propfee.payments.constants import RECEIVING_CHANNELS
 from propfee.web.forms import BootstrapMixin
 from propfee.web.prefetch import parties_with_current_units
 
@@ -353,7 +353,9 @@ class PaymentForm(WriteForm):
         min_value=Decimal("0.01"),
     )
     received_on = forms.DateField(label=gettext_lazy("收款日期"), widget=_date_input())
-    channel = forms.ChoiceField(label=gettext_lazy("收款方式"), choices=PaymentChannel.choices)
+    channel = forms.ChoiceField(
+        label=gettext_lazy("收款方式"), choices=[(c.value, c.label) for c in RECEIVING_CHANNELS]
+    )
     reference = forms.CharField(
         label=gettext_lazy("流水号"),
         required=False,

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from propfee.web.views import audit, dashboard, estates, imports, parties, unit_writes, units
+from propfee.web.views import (
+    audit,
+    dashboard,
+    estates,
+    imports,
+    parties,
+    unit_writes,
+    units,
+    waivers,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -35,6 +44,27 @@ urlpatterns = [
         name="occupancy_end",
     ),
     path("units/<str:code>/payments/add/", unit_writes.payment_add, name="payment_add"),
+    path(
+        "units/<str:code>/charges/<int:charge_id>/waiver/",
+        waivers.waiver_request_add,
+        name="waiver_request_add",
+    ),
+    path(
+        "units/<str:code>/waivers/<int:waiver_id>/reverse/",
+        waivers.waiver_reverse_view,
+        name="waiver_reverse",
+    ),
+    path("waivers/", waivers.waiver_request_list, name="waiver_request_list"),
+    path(
+        "waivers/<int:pk>/approve/",
+        waivers.waiver_request_approve_view,
+        name="waiver_request_approve",
+    ),
+    path(
+        "waivers/<int:pk>/reject/",
+        waivers.waiver_request_reject_view,
+        name="waiver_request_reject",
+    ),
     path("units/<str:code>/transfer/", unit_writes.ownership_transfer, name="ownership_transfer"),
     path("parties/", parties.party_list, name="party_list"),
     path("audit/", audit.audit_list, name="audit_list"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
@@ -118,12 +118,17 @@ def date_parse(value: CellValue) -> dt.date:
     return parsed
 
 
-def choice_parser(choices: type[models.TextChoices]) -> Parser[str]:
-    """One of a TextChoices, written as its Chinese label or its English value."""
+def choice_parser(
+    choices: type[models.TextChoices], *, exclude: Collection[str] = ()
+) -> Parser[str]:
+    """One of a TextChoices (less the values in `exclude`), written as its Chinese label or its
+    English value."""
     # The labels' source text is the Chinese; read it with translations off, so the parser
     # does not depend on the language active when the module happens to be imported.
     with translation.override(None):
-        labels_zh = [(value, str(label)) for value, label in choices.choices]
+        labels_zh = [
+            (value, str(label)) for value, label in choices.choices if value not in exclude
+        ]
     lookup: dict[str, str] = {}
     for value, label in labels_zh:
         lookup[label.strip().lower()] = value

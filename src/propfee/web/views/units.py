@@ -23,7 +23,14 @@ from propfee.estates.selectors import (
     unit_occupancies,
     unit_search,
 )
-from propfee.ledger.selectors import Statement, statement_for_unit
+from propfee.ledger.constants import WaiverKind, WaiverRequestStatus, WaiverStatus
+from propfee.ledger.selectors import (
+    Statement,
+    penalty_bound,
+    statement_for_unit,
+    unit_waiver_requests,
+    unit_waivers,
+)
 from propfee.web.access import StaffRequest, capability_required
 from propfee.web.exports import UNIT_EXPORT
 from propfee.web.forms import UnitFilterForm
@@ -130,8 +137,43 @@ def _unit_page(request: StaffRequest, unit: Unit, revealed: frozenset[int]) -> H
         "history": list(unit_history(unit=unit)[:HISTORY_ROWS]),
         "history_rows": HISTORY_ROWS,
         "statement": statement,
+        **_waiver_context(request, unit, statement),
     }
     return render(request, "web/units/unit_detail.html", context)
+
+
+def _waiver_context(
+    request: StaffRequest, unit: Unit, statement: Statement | None
+) -> dict[str, object]:
+    """The account's 减免 parts: the penalty reasonableness warning, the unit's waivers with
+    撤销 for those the user may decide, its pending requests, and 申请减免 per charge."""
+    if statement is None:
+        return {}
+    user = request.user
+    decides = {
+        kind
+        for kind, capability in (
+            (WaiverKind.WAIVER, Capability.APPROVE_WAIVERS),
+            (WaiverKind.WRITE_OFF, Capability.WRITE_OFF),
+        )
+        if role_can(user, capability)
+    }
+    can_request = role_can(user, Capability.REQUEST_WAIVERS)
+    waivers = list(unit_waivers(unit=unit))
+    return {
+        "penalty_bound": penalty_bound(statement),
+        "can_request_waivers": can_request,
+        "waiver_decides": decides,
+        "waivers": waivers,
+        "pending_waiver_requests": list(
+            unit_waiver_requests(unit=unit, status=WaiverRequestStatus.PENDING)
+        ),
+        # Whether any 申请减免 or 撤销 button is shown, so the page needs the dialog.
+        "waiver_dialogs": (
+            can_request and any(line.position.total_outstanding for line in statement.lines)
+        )
+        or any(w.status == WaiverStatus.ACTIVE and w.kind in decides for w in waivers),
+    }
 
 
 @capability_required(Capability.VIEW_UNITS)

@@ -1,6 +1,6 @@
 """`propfee quickstart`: prepare a working system in one step. It migrates the database, loads
-the demo company when the database has no company yet, and prints where to log in and as whom.
-Running it again changes nothing."""
+the demo company with its 24 months of bills and payments when the database has no company yet,
+and prints where to log in and as whom. Running it again changes nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from propfee.core.management.commands.serve import url_for
 from propfee.estates.demo import (
@@ -16,10 +17,16 @@ from propfee.estates.demo import (
     DEMO_SEED,
     DemoError,
     demo_company_exists,
-    demo_company_load,
     demo_logins,
 )
-from propfee.estates.management.commands.demo import console_for, logins_table, summary_table
+from propfee.estates.management.commands.demo import (
+    console_for,
+    demo_load_with_history,
+    history_arguments_add,
+    history_line,
+    logins_table,
+    summary_table,
+)
 from propfee.estates.models import Company
 
 
@@ -32,6 +39,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seed", type=int, default=DEMO_SEED, help=f"演示数据随机种子（默认 {DEMO_SEED}）"
         )
+        history_arguments_add(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         console = console_for(self.stdout)
@@ -42,10 +50,12 @@ class Command(BaseCommand):
             console.print("数据库为空，正在加载演示数据… / Empty database: loading the demo…")
             started = time.perf_counter()
             try:
-                demo = demo_company_load(seed=options["seed"])
+                with transaction.atomic():
+                    demo, history = demo_load_with_history(seed=options["seed"], options=options)
             except DemoError as exc:
                 raise CommandError(str(exc)) from exc
             console.print(summary_table(demo))
+            console.print(history_line(history))
             console.print(f"用时 {time.perf_counter() - started:.1f} 秒")
         else:
             console.print(

@@ -1,15 +1,17 @@
-"""`propfee demo [--seed N] [--force]`: load the demo company 安家物业 (see estates/demo/) and
-print what was created and the demo logins."""
+"""`propfee demo [--seed N] [--as-of D] [--history-months N] [--force]`: load the demo company
+安家物业 (see estates/demo/) with its account history (payments/demo.py) and print what was
+created and the demo logins."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import Counter
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from rich.console import Console
 from rich.table import Table
 
@@ -24,6 +26,12 @@ from propfee.estates.demo import (
     demo_company_delete,
     demo_company_exists,
     demo_company_load,
+)
+from propfee.payments.demo import (
+    DEMO_HISTORY_MONTHS,
+    DemoHistory,
+    demo_history_delete,
+    demo_history_load,
 )
 
 # Without a terminal (pipes, tests), rich would wrap Chinese tables at 80 columns.
@@ -71,6 +79,58 @@ def summary_table(demo: DemoCompany) -> Table:
     return table
 
 
+def history_line(history: DemoHistory) -> str:
+    """One line on the demo's account history, for the demo and quickstart commands."""
+    if not history.months:
+        return "未生成演示账务（账单与收款） / No billing or payment history"
+    return (
+        f"演示账务：{history.periods[0]} 至 {history.periods[-1]} 共 {history.months} 个月的"
+        f"账单与收款（应收 {history.charges} 笔，实收 {history.payments} 笔，"
+        f"减免 {history.waivers} 笔），截至 {history.as_of:%Y-%m-%d} / "
+        f"{history.months} months of bills and payments up to {history.as_of:%Y-%m-%d}"
+    )
+
+
+def history_arguments_add(parser: CommandParser) -> None:
+    """--as-of and --history-months, shared by the demo and quickstart commands."""
+    parser.add_argument(
+        "--as-of",
+        dest="as_of",
+        type=_date,
+        help="演示账务的截止日期 YYYY-MM-DD（默认今天） / last day of the demo history",
+    )
+    parser.add_argument(
+        "--history-months",
+        type=int,
+        default=DEMO_HISTORY_MONTHS,
+        help=(
+            f"演示账务的月数（默认 {DEMO_HISTORY_MONTHS}，0 = 不生成账单与收款） / "
+            "months of bills and payments"
+        ),
+    )
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise CommandError(f"日期格式应为 YYYY-MM-DD：{value}") from exc
+
+
+def demo_load_with_history(
+    *, seed: int, options: dict[str, Any]
+) -> tuple[DemoCompany, DemoHistory]:
+    """The demo company, then its account history, in the caller's transaction."""
+    demo = demo_company_load(seed=seed)
+    history = demo_history_load(
+        company=demo.company,
+        as_of=options.get("as_of") or timezone.localdate(),
+        seed=seed,
+        months=max(0, options.get("history_months", DEMO_HISTORY_MONTHS)),
+    )
+    return demo, history
+
+
 def logins_table(logins: list[DemoLogin]) -> Table:
     table = Table(title=f"演示账号 Demo logins（密码 password: {DEMO_PASSWORD}）")
     table.add_column("用户名 Username", style="bold")
@@ -102,6 +162,7 @@ class Command(BaseCommand):
             dest="interactive",
             help="--force 时不再确认 / do not ask for confirmation",
         )
+        history_arguments_add(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         console = console_for(self.stdout)
@@ -115,7 +176,8 @@ class Command(BaseCommand):
             )
         if exists and options["interactive"]:
             answer = input(
-                f"将删除演示公司 {DEMO_COMPANY_CODE} 的全部数据（房屋、业主、演示账号）并重新生成。"
+                f"将删除演示公司 {DEMO_COMPANY_CODE} 的全部数据（房屋、业主、账单、收款、演示账号）"
+                f"并重新生成。"
                 f"输入 yes 继续 / This deletes all demo company data. Type 'yes' to continue: "
             )
             if answer.strip().lower() != "yes":
@@ -125,11 +187,13 @@ class Command(BaseCommand):
             # One transaction: a failed reload leaves the previous demo company in place.
             with transaction.atomic():
                 if exists:
+                    demo_history_delete()
                     demo_company_delete()
-                demo = demo_company_load(seed=options["seed"])
+                demo, history = demo_load_with_history(seed=options["seed"], options=options)
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
         elapsed = time.perf_counter() - started
         console.print(summary_table(demo))
+        console.print(history_line(history))
         console.print(logins_table(demo.logins))
         console.print(f"用时 {elapsed:.1f} 秒 / loaded in {elapsed:.1f} s")

@@ -62,7 +62,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--estate",
             metavar="CODE",
-            help="只导入该项目的数据（房屋、业主）：其他项目的行报错；房屋文件可省略项目编码列",
+            help="只导入该项目的数据（房屋、业主、应收）：其他项目的行报错；房屋文件可省略项目编码列",
         )
         parser.add_argument("--dry-run", action="store_true", help="只检查并报告，不写入")
         parser.add_argument("--company", help="物业公司编码（只有一家公司时可省略）")

@@ -15,7 +15,12 @@ from rich.table import Table
 
 from propfee.core.money import format_yuan
 from propfee.estates.models import Unit
-from propfee.ledger.selectors import statement_for_unit, statement_json
+from propfee.ledger.selectors import (
+    penalty_bound,
+    penalty_bound_warning,
+    statement_for_unit,
+    statement_json,
+)
 
 
 def _date(value: str) -> dt.date:
@@ -80,3 +85,6 @@ class Command(BaseCommand):
             f"欠费合计 ¥{format_yuan(statement.total_outstanding_fen)}　"
             f"预存余额 ¥{format_yuan(statement.unapplied_credit_fen)}"
         )
+        warning = penalty_bound_warning(penalty_bound(statement))
+        if warning:
+            out.print(warning)
