@@ -1,0 +1,148 @@
+"""The evidence bundle for court (证据包): one ZIP per unit with an index PDF (证据目录), the
+statement by period, every demand with its delivery evidence, the uploaded service contract,
+and a SHA256SUMS file. Contact records (催收记录) come with the collection engine, which adds
+them through `EVIDENCE_PROVIDERS`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from django.db import transaction
+from django.utils import timezone
+
+from propfee.core.models import AuditAction, User
+from propfee.core.roles import Capability, PermissionDenied, require
+from propfee.core.services import audit_record
+from propfee.documents.constants import DocumentKind
+from propfee.documents.content import Content, para, small, table
+from propfee.documents.pdf import pdf_render
+from propfee.documents.selectors import document_file_bytes, unit_contracts, unit_demands
+from propfee.documents.services import document_render
+from propfee.documents.wording import chinese_date
+from propfee.estates.models import Unit
+from propfee.estates.selectors import units_visible_to
+
+
+@dataclass(frozen=True)
+class BundleFile:
+    """One file of the bundle: its path in the ZIP, bytes, what it is and its date."""
+
+    path: str
+    data: bytes
+    description: str
+    day: dt.date | None = None
+
+
+#: More evidence for a unit's bundle, each a function (unit, as_of) → files. The collection
+#: engine registers its contact records (《物业费催收记录表》) here.
+EVIDENCE_PROVIDERS: list[Callable[[Unit, dt.date], list[BundleFile]]] = []
+
+
+def _suffix(name: str | None, default: str = ".bin") -> str:
+    return PurePosixPath(name or "").suffix.lower() or default
+
+
+def _index(unit: Unit, files: list[BundleFile], as_of: dt.date) -> Content:
+    rows: list[tuple[str, ...]] = [("序号", "文件", "说明", "日期", "SHA-256（前16位）")]
+    for number, item in enumerate(files, start=1):
+        rows.append(
+            (
+                str(number),
+                item.path,
+                item.description,
+                f"{item.day:%Y-%m-%d}" if item.day else "",
+                hashlib.sha256(item.data).hexdigest()[:16],
+            )
+        )
+    return Content(
+        title="证据目录",
+        letterhead=(unit.estate.company.name,),
+        number="",
+        blocks=(
+            para(
+                f"房屋：{unit.estate.name} {unit.code}；材料截至{chinese_date(as_of)}；"
+                f"共{len(files)}份。",
+                indent=False,
+            ),
+            table(rows, widths=(0.06, 0.38, 0.26, 0.12, 0.18), align="CLLCL"),
+            small("每个文件的完整 SHA-256 见 SHA256SUMS.txt，可用于核对文件未被改动。"),
+        ),
+        footer=f"{unit.estate.company.name} · 证据目录 · {unit.code}",
+    )
+
+
+@transaction.atomic
+def evidence_bundle_build(
+    *, unit: Unit, actor: User | None, as_of: dt.date | None = None
+) -> tuple[str, bytes]:
+    """The unit's evidence bundle as (file name, ZIP bytes). Renders a fresh statement (kept
+    as a document like any other) and logs the export."""
+    require(actor, Capability.ISSUE_DOCUMENTS)
+    if actor is not None and not units_visible_to(actor).filter(pk=unit.pk).exists():
+        raise PermissionDenied("unit out of scope")
+    as_of = as_of or timezone.localdate()
+    statement = document_render(kind=DocumentKind.STATEMENT, unit=unit, actor=actor, as_of=as_of)
+    files = [
+        BundleFile(
+            f"01-对账单/{statement.number}.pdf",
+            document_file_bytes(statement),
+            f"对账单（截至{as_of:%Y-%m-%d}）",
+            as_of,
+        )
+    ]
+    for index, demand in enumerate(unit_demands(unit=unit), start=1):
+        label = DocumentKind(demand.kind).label
+        stem = f"02-催收文书/{index:02d}-{label}-{demand.number}"
+        day = timezone.localdate(demand.created_at)
+        files.append(BundleFile(f"{stem}.pdf", document_file_bytes(demand), str(label), day))
+        for number, delivery in enumerate(demand.deliveries.all(), start=1):
+            detail = delivery.tracking_no or delivery.reference or delivery.recipient
+            description = f"送达凭证：{delivery.get_method_display()} {detail}".strip()
+            if delivery.file:
+                with delivery.file.open("rb") as f:
+                    data = f.read()
+                path = f"{stem}-送达凭证{number}{_suffix(delivery.file.name)}"
+            else:
+                data = (
+                    f"{description}\n送达日期：{delivery.delivered_on:%Y-%m-%d}\n"
+                    f"登记人：{delivery.recorded_by or '系统'}\n"
+                ).encode()
+                path = f"{stem}-送达凭证{number}.txt"
+            files.append(BundleFile(path, data, description, delivery.delivered_on))
+    for index, contract in enumerate(unit_contracts(unit=unit), start=1):
+        with contract.file.open("rb") as f:
+            data = f.read()
+        files.append(
+            BundleFile(
+                f"03-合同/{index:02d}-{contract.title}{_suffix(contract.file.name, '.pdf')}",
+                data,
+                contract.title,
+                timezone.localdate(contract.created_at),
+            )
+        )
+    for provider in EVIDENCE_PROVIDERS:
+        files.extend(provider(unit, as_of))
+    index_pdf = pdf_render([_index(unit, files, as_of)]).data
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("00-证据目录.pdf", index_pdf)
+        sums = [f"{hashlib.sha256(index_pdf).hexdigest()}  00-证据目录.pdf"]
+        for item in files:
+            archive.writestr(item.path, item.data)
+            sums.append(f"{hashlib.sha256(item.data).hexdigest()}  {item.path}")
+        archive.writestr("SHA256SUMS.txt", "\n".join(sums) + "\n")
+    filename = f"证据包-{unit.code}-{as_of:%Y%m%d}.zip"
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXPORT,
+        obj=unit,
+        estate_id=unit.estate_id,
+        note=f"证据包 {filename}：{len(files) + 1} 份文件",
+    )
+    return filename, out.getvalue()
