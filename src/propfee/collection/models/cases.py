@@ -102,6 +102,19 @@ class Case(models.Model):
         _("结案原因"), max_length=24, choices=CaseCloseReason.choices, blank=True
     )
     last_run_on = models.DateField(_("最近运行日期"), null=True, blank=True)
+    # The run's own bookkeeping of the stage: how many times its actions ran (the first entry
+    # and each repeat) and when last; a stage awaiting a manager's approval (待审批) and one
+    # approved for the next run to enter; when each segment-cadence task was last created.
+    stage_runs = models.PositiveSmallIntegerField(_("本阶段执行次数"), default=0)
+    stage_last_on = models.DateField(_("本阶段最近执行日期"), null=True, blank=True)
+    pending_stage = models.CharField(
+        _("待审批阶段"), max_length=24, choices=StageKey.choices, blank=True
+    )
+    pending_since = models.DateField(_("提交审批日期"), null=True, blank=True)
+    approved_stage = models.CharField(
+        _("已审批阶段"), max_length=24, choices=StageKey.choices, blank=True
+    )
+    cadence_last = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("催收案件")
@@ -163,11 +176,14 @@ class Action(models.Model):
     skip_reason = models.CharField(_("跳过原因"), max_length=200, blank=True)
     detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # When a message or document action was handed to messaging or documents (NULL: not yet).
+    dispatched_at = models.DateTimeField(_("派发时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("催收动作")
         verbose_name_plural = _("催收动作")
         ordering = ["case_id", "on_date", "id"]
+        indexes = [models.Index(fields=["on_date"], name="action_on_date_idx")]
 
     def __str__(self) -> str:
         return self.key

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from propfee.collection.policies import policies_defaults_load
+from propfee.collection.services import collection_data_delete
 from propfee.core.models import AuditAction, StaffScope, User
 from propfee.core.roles import Role
 from propfee.core.services import AuditBatch, audit_record
@@ -95,6 +97,7 @@ def demo_company_load(*, seed: int = DEMO_SEED) -> DemoCompany:
     Occupancy.objects.bulk_create(demo.occupancies)
     User.objects.bulk_create(users)
     StaffScope.objects.bulk_create(scopes)
+    policies_defaults_load(demo.company)  # the shipped collection policies (催收策略)
     demo.users = users
     audit = AuditBatch(actor=None, note=f"{DEMO_NOTE}（种子 {demo.seed}）")
     _audit_add(audit, demo)
@@ -139,6 +142,7 @@ def demo_company_delete() -> bool:
     company = Company.objects.filter(code=DEMO_COMPANY_CODE).first()
     if company is None:
         return False
+    collection_data_delete(company)  # policies, runs and cases (催收数据)
     Occupancy.objects.filter(unit__estate__company=company).delete()
     Occupancy.objects.filter(party__company=company).delete()
     PartyPhone.objects.filter(party__company=company).delete()
