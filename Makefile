@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint setup browser demo bench clean messages
+.PHONY: run test lint setup fonts browser demo bench clean messages
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "需要 Python ≥ 3.11 / Python ≥ 3.11 is required"; exit 1; }
@@ -20,12 +20,20 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 ## make run: install, migrate, load the demo company if the database is empty, serve on 127.0.0.1:8000
-run: setup
+run: setup fonts
 	$(PY) -m propfee quickstart --host $(HOST) --port $(PORT)
 	$(PY) -m propfee serve $(HOST):$(PORT)
 
-## The system Chromium for browser tests, installed from Debian's packages where that is possible.
-browser:
+## The CJK TrueType font that PDF documents embed (AR PL UMing), from Debian's packages.
+fonts:
+	@if [ -f /usr/share/fonts/truetype/arphic/uming.ttc ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "Installing the CJK font for PDF documents…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-arphic-uming >/dev/null; \
+	else echo "fonts-arphic-uming is not installed and cannot be installed here: PDF documents need it (or PROPFEE_PDF_FONT)."; fi
+
+## The system Chromium (and CJK fonts for its screenshots) for browser tests, from Debian's packages.
+browser: fonts
 	@if [ -x /usr/bin/chromium ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 		echo "Installing Chromium and CJK fonts for the browser tests…"; \
@@ -48,6 +56,9 @@ demo: setup
 
 bench: setup
 	$(PY) bench/bench_import.py
+	$(PY) bench/bench_billing.py --units 200000
+	$(PY) bench/bench_aging.py --units 100000
+	$(PY) bench/bench_payments.py
 
 ## Recompile the translation catalogues after editing a .po file.
 messages: setup

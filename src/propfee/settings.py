@@ -198,7 +198,134 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
+# Messaging channels: which backend sends each channel (console = log only, contacts nobody).
+# Credentials come from the environment only; docs/operations.md lists the variables.
+PROPFEE_MESSAGING = {
+    "sms": os.environ.get("PROPFEE_SMS_BACKEND", "console"),  # console | aliyun | tencent
+    "email": os.environ.get("PROPFEE_EMAIL_BACKEND", "console"),  # console | smtp
+    "wechat": os.environ.get("PROPFEE_WECHAT_BACKEND", "console"),  # console | wechat
+}
+PROPFEE_ALIYUN_SMS = {
+    "ACCESS_KEY_ID": os.environ.get("ALIBABA_CLOUD_ACCESS_KEY_ID", ""),
+    "ACCESS_KEY_SECRET": os.environ.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ""),
+    "SIGN_NAME": os.environ.get("PROPFEE_ALIYUN_SMS_SIGN_NAME", ""),
+    "ENDPOINT": os.environ.get("PROPFEE_ALIYUN_SMS_ENDPOINT", "dysmsapi.aliyuncs.com"),
+    "CALLBACK_TOKEN": os.environ.get("PROPFEE_ALIYUN_SMS_CALLBACK_TOKEN", ""),
+}
+PROPFEE_TENCENT_SMS = {
+    "SECRET_ID": os.environ.get("TENCENTCLOUD_SECRET_ID", ""),
+    "SECRET_KEY": os.environ.get("TENCENTCLOUD_SECRET_KEY", ""),
+    "SDK_APP_ID": os.environ.get("PROPFEE_TENCENT_SMS_SDK_APP_ID", ""),
+    "SIGN_NAME": os.environ.get("PROPFEE_TENCENT_SMS_SIGN_NAME", ""),
+    "REGION": os.environ.get("PROPFEE_TENCENT_SMS_REGION", "ap-guangzhou"),
+    "ENDPOINT": os.environ.get("PROPFEE_TENCENT_SMS_ENDPOINT", "sms.tencentcloudapi.com"),
+    "FEN_PER_MESSAGE": int(os.environ.get("PROPFEE_TENCENT_SMS_FEN_PER_MESSAGE", "0")),
+    "CALLBACK_TOKEN": os.environ.get("PROPFEE_TENCENT_SMS_CALLBACK_TOKEN", ""),
+}
+PROPFEE_WECHAT = {
+    "APP_ID": os.environ.get("PROPFEE_WECHAT_APP_ID", ""),
+    "APP_SECRET": os.environ.get("PROPFEE_WECHAT_APP_SECRET", ""),
+    "API_BASE": os.environ.get("PROPFEE_WECHAT_API_BASE", "https://api.weixin.qq.com"),
+    "TEMPLATE_URL": os.environ.get("PROPFEE_WECHAT_TEMPLATE_URL", ""),
+    "CALLBACK_TOKEN": os.environ.get("PROPFEE_WECHAT_CALLBACK_TOKEN", ""),
+}
+
 # Domain settings.
 PROPFEE_PAGE_SIZE = 50
 PROPFEE_EXPORT_MAX_ROWS = 200_000
-PROPFEE_NAV_SECTIONS = ["dashboard", "estates", "units", "parties", "imports", "billing", "audit"]
+# Penalty reasonableness bound (违约金合理性): the loss of unpaid principal at the 1-year LPR
+# (percent a year), times the multiplier (+30%); docs/definitions.md §6.
+PROPFEE_PENALTY_LPR_PERCENT = os.environ.get("PROPFEE_PENALTY_LPR_PERCENT", "3.0")
+PROPFEE_PENALTY_BOUND_MULTIPLIER = os.environ.get("PROPFEE_PENALTY_BOUND_MULTIPLIER", "1.3")
+PROPFEE_NAV_SECTIONS = [
+    "dashboard",
+    "today",
+    "cases",
+    "plans",
+    "issues",
+    "holds",
+    "legal",
+    "limitation",
+    "collection",
+    "estates",
+    "units",
+    "parties",
+    "imports",
+    "billing",
+    "waivers",
+    "reports",
+    "messages",
+    "documents",
+    "audit",
+]
+
+# Documents (文书): the CJK TrueType font PDFs embed (blank: AR PL UMing, else WenQuanYi Micro
+# Hei, from Debian's packages), how to pay as printed on demands, and the law firm that signs
+# lawyer letters. docs/operations.md, "文书 / Documents".
+PROPFEE_PDF_FONT = os.environ.get("PROPFEE_PDF_FONT", "")
+PROPFEE_HOW_TO_PAY = os.environ.get(
+    "PROPFEE_HOW_TO_PAY",
+    "请到物业服务中心前台缴纳（现金、POS刷卡），或通过微信、支付宝、银行转账缴纳，"
+    "转账时请注明房屋编码。",
+)
+PROPFEE_LAW_FIRM = {
+    "name": os.environ.get("PROPFEE_LAW_FIRM_NAME", ""),
+    "address": os.environ.get("PROPFEE_LAW_FIRM_ADDRESS", ""),
+    "phone": os.environ.get("PROPFEE_LAW_FIRM_PHONE", ""),
+    "lawyer": os.environ.get("PROPFEE_LAW_FIRM_LAWYER", ""),
+}
+
+# Messages (消息): when and how often a unit may be contacted, retries, and the e-mail server.
+# Contact hours can only be narrowed within 08:00–22:00; docs/operations.md, "消息 / Messages".
+PROPFEE_MESSAGE_HOURS = (
+    os.environ.get("PROPFEE_MESSAGE_START", "08:00"),
+    os.environ.get("PROPFEE_MESSAGE_END", "21:00"),
+)
+PROPFEE_MESSAGE_SKIP_HOLIDAYS = _env_flag("PROPFEE_MESSAGE_SKIP_HOLIDAYS", True)
+PROPFEE_MESSAGE_CAP_DAY = int(os.environ.get("PROPFEE_MESSAGE_CAP_DAY", "2"))
+PROPFEE_MESSAGE_CAP_WEEK = int(os.environ.get("PROPFEE_MESSAGE_CAP_WEEK", "5"))
+PROPFEE_MESSAGE_MAX_ATTEMPTS = int(os.environ.get("PROPFEE_MESSAGE_MAX_ATTEMPTS", "5"))
+PROPFEE_MESSAGE_RETRY_SECONDS = int(os.environ.get("PROPFEE_MESSAGE_RETRY_SECONDS", "60"))
+PROPFEE_MESSAGE_DEADLINE_DAYS = int(os.environ.get("PROPFEE_MESSAGE_DEADLINE_DAYS", "15"))
+# The owner's payment page printed in messages; {unit_code} is replaced by the unit's code.
+PROPFEE_PAYMENT_LINK = os.environ.get("PROPFEE_PAYMENT_LINK", "")
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_flag("EMAIL_USE_TLS")
+EMAIL_USE_SSL = _env_flag("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "propfee@localhost")
+
+# Legal matters (法律事务): the small-claims ceiling per province in yuan (民事诉讼法 art. 165:
+# 50% of the province's prior-year average annual wage of employed persons, published each year
+# by the provincial high court). EXAMPLE VALUES, TO BE VERIFIED against the current publication
+# before use; docs/operations.md, "法律事务 / Legal matters".
+PROPFEE_SMALL_CLAIMS_LIMITS: dict[str, int] = {
+    "北京市": 110_000,
+    "上海市": 110_000,
+    "浙江省": 70_000,
+    "江苏省": 65_000,
+    "广东省": 65_000,
+}
+# City → province for the estates' `city` (a municipality is its own province).
+PROPFEE_CITY_PROVINCE: dict[str, str] = {
+    "北京": "北京市",
+    "上海": "上海市",
+    "天津": "天津市",
+    "重庆": "重庆市",
+    "杭州": "浙江省",
+    "宁波": "浙江省",
+    "温州": "浙江省",
+    "南京": "江苏省",
+    "苏州": "江苏省",
+    "广州": "广东省",
+    "深圳": "广东省",
+    "福州": "福建省",
+    "厦门": "福建省",
+}
+# Cities or provinces whose local property regulation provides credit referral (征信) of a
+# property-fee debtor after an unpaid judgment. Empty: the flag is never set.
+PROPFEE_CREDIT_REFERRAL_REGIONS: list[str] = []

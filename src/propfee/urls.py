@@ -16,5 +16,6 @@ urlpatterns = [
     path("reports/", include("propfee.analytics.urls")),
     path("messaging/", include("propfee.messaging.urls")),
     path("documents/", include("propfee.documents.urls")),
+    path("collection/", include("propfee.collection.urls")),
     path("", include("propfee.web.urls")),
 ]

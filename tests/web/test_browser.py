@@ -95,7 +95,20 @@ def test_collector_finds_a_unit_by_phone_suffix(live_server, demo_collector, bro
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{live_server.url}/")
-    assert _nav(page) == ["工作台", "项目", "房屋", "业主住户"]
+    assert _nav(page) == [
+        "工作台",
+        "今日任务",
+        "催收案件",
+        "分期还款",
+        "服务问题",
+        "暂停催收",
+        "项目",
+        "房屋",
+        "业主住户",
+        "报表",
+        "消息",
+        "文书",
+    ]
 
     page.locator("#quick-search").fill("5678")
     page.locator("#quick-search").press("Enter")
@@ -128,7 +141,20 @@ def test_collector_finds_a_unit_by_phone_suffix(live_server, demo_collector, bro
     page.wait_for_load_state()
     page.locator("html[lang=en]").wait_for()
     assert page.url.endswith("/units/DEMO-3-1502/")
-    assert _nav(page) == ["Dashboard", "Estates", "Units", "Owners & occupants"]
+    assert _nav(page) == [
+        "Dashboard",
+        "Today's tasks",
+        "Collection cases",
+        "Installment plans",
+        "Service issues",
+        "Holds",
+        "Estates",
+        "Units",
+        "Owners & occupants",
+        "Reports",
+        "Messages",
+        "Documents",
+    ]
     assert "Unit details" in page.content()
     assert "100****5678" in occupants.inner_text()  # a new page view is masked again
     page.screenshot(path=str(SCREENSHOTS / "propfee-unit-english.png"), full_page=True)
@@ -139,4 +165,72 @@ def test_collector_finds_a_unit_by_phone_suffix(live_server, demo_collector, bro
     mobile.goto(f"{live_server.url}/units/DEMO-3-1502/")
     mobile.screenshot(path=str(SCREENSHOTS / "propfee-unit-phone.png"), full_page=True)
     phone.close()
+    context.close()
+
+
+@pytest.fixture
+def demo_manager(transactional_db):
+    """DEMO with one unit billed 100.00 for 2026-03, half of it paid, and its manager."""
+    import datetime as dt
+
+    from propfee.billing.services import contract_version_create, fee_item_create
+    from propfee.payments.constants import PaymentChannel
+    from propfee.payments.services import payment_record
+    from tests.payments.conftest import ChargeFactory
+
+    company = CompanyFactory(code="ACME", name="安家物业")
+    estate = EstateFactory(company=company, code="DEMO", name="阳光花园")
+    unit = UnitFactory(building=BuildingFactory(estate=estate, code="3", name="3栋"), room="1502")
+    fee_item = fee_item_create(company=company, code="WYF", name="物业费", actor=None)
+    contract_version_create(estate=estate, effective_from=dt.date(2026, 1, 1), actor=None)
+    charge = ChargeFactory(
+        unit=unit,
+        fee_item=fee_item,
+        period_start=dt.date(2026, 3, 1),
+        period_end=dt.date(2026, 3, 31),
+        due_date=dt.date(2026, 3, 31),
+    )
+    payment_record(
+        unit=unit,
+        amount_fen=5000,
+        received_on=dt.date(2026, 3, 20),
+        channel=PaymentChannel.BANK_TRANSFER,
+        reference="BANK-BROWSER-1",
+        actor=None,
+        designations=[charge.pk],
+    )
+    return UserFactory(username="manager1", company=company, role=Role.MANAGER, estates=[estate])
+
+
+# A canvas with at least one painted pixel: ECharts drew the chart.
+_CANVAS_PAINTED = """(selector) => {
+  const canvas = document.querySelector(selector);
+  if (!canvas || !canvas.width || !canvas.height) { return false; }
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] !== 0) { return true; } }
+  return false;
+}"""
+
+
+def test_manager_opens_the_collection_rate_chart(live_server, demo_manager, browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("用户名").fill("manager1")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.locator('[data-nav="reports"]').click()
+    page.get_by_role("link", name="收缴率").first.click()
+    page.wait_for_url("**/reports/collection-rate/")
+    page.get_by_label("计费月份").fill("2026-03")
+    page.get_by_label("统计日期").fill("2026-08-01")
+    page.get_by_role("button", name="统计").click()
+    page.wait_for_url("**/reports/collection-rate/?*period=2026-03*")
+    assert page.locator('#rate-table [data-rate="current"]').first.inner_text() == "50.00%"
+    page.locator("#chart-trend-canvas[data-chart-drawn] canvas").wait_for()
+    assert page.evaluate(_CANVAS_PAINTED, "#chart-trend-canvas canvas")
+    page.screenshot(path=str(SCREENSHOTS / "propfee-collection-rate.png"), full_page=True)
     context.close()

@@ -21,6 +21,10 @@ def _nav_keys(html: str) -> list[str]:
     return re.findall(r'data-nav="([a-z]+)"', html)
 
 
+def _nav_groups(html: str) -> list[str]:
+    return re.findall(r'data-nav-group="([a-z]+)"', html)
+
+
 def test_dashboard_counts_only_what_the_collector_sees(
     signed_in, collector, unit, owner, other_unit, more_units
 ):
@@ -41,7 +45,21 @@ def test_dashboard_of_the_admin_counts_the_whole_company(signed_in, admin_user, 
 
 def test_navigation_of_a_collector_hides_imports_and_audit(signed_in, collector):
     page = signed_in(collector).get("/").text
-    assert _nav_keys(page) == ["dashboard", "estates", "units", "parties"]
+    assert _nav_keys(page) == [
+        "dashboard",
+        "today",
+        "cases",
+        "plans",
+        "issues",
+        "holds",
+        "estates",
+        "units",
+        "parties",
+        "reports",
+        "messages",
+        "documents",
+    ]
+    assert _nav_groups(page) == ["collection", "records", "communication"]
     assert "数据导入" not in page
     assert "操作日志" not in page
 
@@ -50,19 +68,34 @@ def test_navigation_of_a_manager_has_every_section(signed_in, manager):
     page = signed_in(manager).get("/").text
     assert _nav_keys(page) == [
         "dashboard",
+        "today",
+        "cases",
+        "plans",
+        "issues",
+        "holds",
+        "legal",
+        "limitation",
+        "collection",
         "estates",
         "units",
         "parties",
         "imports",
         "billing",
+        "waivers",
+        "reports",
+        "messages",
+        "documents",
         "audit",
     ]
+    assert _nav_groups(page) == ["collection", "records", "fees", "communication"]
 
 
 def test_navigation_of_the_committee_and_pages_it_may_not_open(signed_in, committee, unit):
     client = signed_in(committee)
     page = client.get("/").text
     assert _nav_keys(page) == ["dashboard", "estates"]
+    assert _nav_groups(page) == []  # one section of a menu is shown as a plain link
+    assert 'class="nav-link" href="/estates/"' in page
     assert 'data-count="units"' not in page
     assert 'name="q"' not in page  # no unit search for aggregate-only roles
     forbidden = client.get("/units/")
@@ -72,7 +105,9 @@ def test_navigation_of_the_committee_and_pages_it_may_not_open(signed_in, commit
 
 def test_navigation_marks_the_current_section(signed_in, collector):
     page = signed_in(collector).get("/units/").text
-    assert re.search(r'class="nav-link active" href="/units/"', page)
+    assert re.search(r'class="dropdown-item active" href="/units/"', page)
+    records = re.search(r'data-nav-group="records">\s*<a class="([^"]*)"', page)
+    assert records is not None and "active" in records[1].split()
     assert not re.search(r'class="nav-link active" href="/"', page)
 
 

@@ -38,6 +38,21 @@ class Capability(models.TextChoices):
     RECORD_PAYMENTS = "record_payments", _("登记收款")
     REVERSE_PAYMENTS = "reverse_payments", _("冲销收款")
     APPROVE_WAIVERS = "approve_waivers", _("审批减免")
+    MANAGE_TEMPLATES = "manage_templates", _("编辑消息模板")
+    APPROVE_TEMPLATES = "approve_templates", _("审批消息模板")
+    VIEW_OUTBOX = "view_outbox", _("查看消息记录")
+    SEND_MESSAGES = "send_messages", _("发送与取消消息")
+    REQUEST_WAIVERS = "request_waivers", _("申请减免")
+    WRITE_OFF = "write_off", _("审批坏账核销")
+    VIEW_REPORTS = "view_reports", _("查看报表")
+    ISSUE_DOCUMENTS = "issue_documents", _("生成文书与登记送达")
+    APPROVE_PUBLIC_NOTICES = "approve_public_notices", _("审批欠费公示")
+    RUN_DUNNING = "run_dunning", _("运行催收批次")
+    MANAGE_POLICIES = "manage_policies", _("管理催收策略")
+    WORK_CASES = "work_cases", _("处理催收任务与催收记录")
+    MANAGE_CASES = "manage_cases", _("分派催收案件")
+    APPROVE_COLLECTION = "approve_collection", _("审批分期与法律事务")
+    MANAGE_LEGAL = "manage_legal", _("办理法律事务")
 
 
 _ALL_READ = {Capability.VIEW_ESTATES, Capability.VIEW_UNITS, Capability.VIEW_PARTIES}
@@ -55,6 +70,21 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.RECORD_PAYMENTS,
             Capability.REVERSE_PAYMENTS,
             Capability.APPROVE_WAIVERS,
+            Capability.MANAGE_TEMPLATES,
+            Capability.APPROVE_TEMPLATES,
+            Capability.VIEW_OUTBOX,
+            Capability.SEND_MESSAGES,
+            Capability.REQUEST_WAIVERS,
+            Capability.WRITE_OFF,
+            Capability.VIEW_REPORTS,
+            Capability.ISSUE_DOCUMENTS,
+            Capability.APPROVE_PUBLIC_NOTICES,
+            Capability.RUN_DUNNING,
+            Capability.MANAGE_POLICIES,
+            Capability.WORK_CASES,
+            Capability.MANAGE_CASES,
+            Capability.APPROVE_COLLECTION,
+            Capability.MANAGE_LEGAL,
         }
     ),
     Role.MANAGER: frozenset(
@@ -68,23 +98,70 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.RECORD_PAYMENTS,
             Capability.REVERSE_PAYMENTS,
             Capability.APPROVE_WAIVERS,
+            Capability.MANAGE_TEMPLATES,
+            Capability.APPROVE_TEMPLATES,
+            Capability.VIEW_OUTBOX,
+            Capability.SEND_MESSAGES,
+            Capability.REQUEST_WAIVERS,
+            Capability.VIEW_REPORTS,
+            Capability.ISSUE_DOCUMENTS,
+            Capability.APPROVE_PUBLIC_NOTICES,
+            Capability.RUN_DUNNING,
+            Capability.MANAGE_POLICIES,
+            Capability.WORK_CASES,
+            Capability.MANAGE_CASES,
+            Capability.APPROVE_COLLECTION,
+            Capability.MANAGE_LEGAL,
         }
     ),
-    Role.COLLECTOR: frozenset(_ALL_READ | {Capability.REVEAL_PERSONAL_DATA}),
+    # Reports of a collector or legal officer cover only their assigned estates or buildings.
+    # Staff who talk to owners may ask for a 减免 (REQUEST_WAIVERS); a manager decides it.
+    Role.COLLECTOR: frozenset(
+        _ALL_READ
+        | {
+            Capability.VIEW_OUTBOX,
+            Capability.SEND_MESSAGES,
+            Capability.REVEAL_PERSONAL_DATA,
+            Capability.VIEW_REPORTS,
+            Capability.ISSUE_DOCUMENTS,
+            Capability.REQUEST_WAIVERS,
+            Capability.WORK_CASES,
+        }
+    ),
     # The front desk (客服) takes cash, so it records payments; reversing one is for finance.
     Role.CUSTOMER_SERVICE: frozenset(
         _ALL_READ
         | {
+            Capability.VIEW_OUTBOX,
             Capability.REVEAL_PERSONAL_DATA,
             Capability.MANAGE_PARTIES,
             Capability.RECORD_PAYMENTS,
+            Capability.ISSUE_DOCUMENTS,
+            Capability.REQUEST_WAIVERS,
         }
     ),
     Role.FINANCE: frozenset(
         _ALL_READ
-        | {Capability.MANAGE_BILLING, Capability.RECORD_PAYMENTS, Capability.REVERSE_PAYMENTS}
+        | {
+            Capability.MANAGE_BILLING,
+            Capability.RECORD_PAYMENTS,
+            Capability.REVERSE_PAYMENTS,
+            Capability.VIEW_REPORTS,
+            Capability.REQUEST_WAIVERS,
+        }
     ),
-    Role.LEGAL: frozenset(_ALL_READ | {Capability.REVEAL_PERSONAL_DATA}),
+    Role.LEGAL: frozenset(
+        _ALL_READ
+        | {
+            Capability.VIEW_OUTBOX,
+            Capability.REVEAL_PERSONAL_DATA,
+            Capability.VIEW_REPORTS,
+            Capability.ISSUE_DOCUMENTS,
+            Capability.REQUEST_WAIVERS,
+            Capability.WORK_CASES,
+            Capability.MANAGE_LEGAL,
+        }
+    ),
     # The owners' committee sees aggregate figures only: estates and buildings, no units or people.
     Role.COMMITTEE: frozenset({Capability.VIEW_ESTATES}),
 }
