@@ -47,7 +47,7 @@ test: setup browser
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy src/propfee/*/services.py src/propfee/*/selectors.py
+	$(VENV)/bin/mypy src/propfee/*/services.py src/propfee/*/selectors.py src/propfee/collection/run/*.py
 	$(PY) -m propfee makemigrations --check --dry-run
 
 demo: setup

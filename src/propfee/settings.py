@@ -239,6 +239,7 @@ PROPFEE_PENALTY_LPR_PERCENT = os.environ.get("PROPFEE_PENALTY_LPR_PERCENT", "3.0
 PROPFEE_PENALTY_BOUND_MULTIPLIER = os.environ.get("PROPFEE_PENALTY_BOUND_MULTIPLIER", "1.3")
 PROPFEE_NAV_SECTIONS = [
     "dashboard",
+    "board",
     "today",
     "cases",
     "plans",
@@ -247,6 +248,7 @@ PROPFEE_NAV_SECTIONS = [
     "legal",
     "limitation",
     "collection",
+    "policies",
     "estates",
     "units",
     "parties",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from propfee.collection.constants import (
@@ -130,6 +131,28 @@ def test_default_ladder_timeline_never_skips(run, owing, manager, building_colle
     assert set(Action.objects.values_list("policy_version", flat=True)) == {case.policy_version_id}
     phone = Task.objects.get(case=case, kind=TaskKind.PHONE, stage="phone")
     assert phone.assigned_to == building_collector and phone.due_on == D(2026, 4, 8)
+
+
+def test_a_refused_stage_is_asked_for_again_only_after_30_days(
+    run, owing, manager, building_collector
+):
+    unit = owing("202", months=[3], principal_fen=600000)
+    for day in _days(D(2026, 4, 1), D(2026, 5, 13)):
+        run(day)
+    case = Case.objects.get(unit=unit)
+    assert case.pending_stage == "lawyer_letter"
+    with time_machine.travel(_at(5, 14), tick=False):
+        case_stage_approve(case=case, actor=manager, approve=False, note="业主申请分期")
+    for day in _days(D(2026, 5, 14), D(2026, 6, 12)):
+        run(day)
+    case.refresh_from_db()
+    # Refused on 14 May: no new request for 30 days, and the case stays in 最后催告.
+    assert (case.stage, case.pending_stage) == ("final_demand", "")
+    assert Task.objects.filter(case=case, kind=TaskKind.APPROVAL).count() == 1
+    run(D(2026, 6, 13))
+    case.refresh_from_db()
+    assert case.pending_stage == "lawyer_letter" and case.pending_since == D(2026, 6, 13)
+    assert Task.objects.filter(case=case, kind=TaskKind.APPROVAL, status="open").count() == 1
 
 
 def test_lawyer_letter_waits_for_amount_or_age(run, owing, manager):
@@ -355,3 +378,59 @@ def test_installment_plan_holds_then_defaults(run, owing, pay):
     assert report.plans_defaulted == 1 and report.skipped_by_hold == {}
     assert CaseEvent.objects.filter(case=case, kind="plan_defaulted").count() == 1
     assert Task.objects.filter(case=case, title="分期计划未按期还款，请电话跟进").count() == 1
+
+
+def _active_plan(unit, case, installments):
+    plan = InstallmentPlan.objects.create(
+        case=case,
+        unit=unit,
+        status=PlanStatus.ACTIVE,
+        total_fen=sum(amount for _, amount in installments),
+        reason="资金紧张",
+        grace_days=5,
+        decided_at=_at(4, 2),
+    )
+    for seq, (due_on, amount) in enumerate(installments, start=1):
+        Installment.objects.create(plan=plan, seq=seq, due_on=due_on, amount_fen=amount)
+    Hold.objects.create(
+        unit=unit, case=case, kind=HoldKind.INSTALLMENT, starts_on=D(2026, 4, 2), plan=plan
+    )
+    return plan
+
+
+def test_dry_run_decides_a_defaulted_plan_like_the_run_and_writes_nothing(run, owing):
+    from propfee.core.models import AuditEntry
+
+    unit = owing("802", months=[1, 2, 3])
+    run(D(2026, 4, 1))
+    case = Case.objects.get(unit=unit)
+    plan = _active_plan(unit, case, [(D(2026, 4, 10), 10000)])
+    audits = AuditEntry.objects.count()
+    dry = run(D(2026, 4, 16), dry_run=True)  # 04-10 + 5 days of grace < 04-16, nothing paid
+    plan.refresh_from_db()
+    assert (dry.plans_defaulted, plan.status) == (1, PlanStatus.ACTIVE)
+    assert not CaseEvent.objects.filter(kind="plan_defaulted").exists()
+    assert AuditEntry.objects.count() == audits
+    real = run(D(2026, 4, 16))
+    plan.refresh_from_db()
+    assert (real.plans_defaulted, plan.status) == (1, PlanStatus.DEFAULTED)
+    assert (real.events_created, real.tasks_created) == (dry.events_created, dry.tasks_created)
+    assert Hold.objects.get(plan=plan).released_on == D(2026, 4, 16)
+    event = CaseEvent.objects.get(case=case, kind="plan_defaulted")
+    assert "应还 ¥100.00，实还 ¥0.00" in event.summary
+    assert AuditEntry.objects.filter(object_id=str(plan.pk), note__contains="逾期未还").exists()
+
+
+def test_a_paid_up_plan_completes_in_the_run_and_escalation_resumes(run, owing, pay):
+    unit = owing("803", months=[1, 2, 3])
+    run(D(2026, 4, 1))
+    case = Case.objects.get(unit=unit)
+    plan = _active_plan(unit, case, [(D(2026, 4, 10), 10000)])
+    pay(10000, D(2026, 4, 9), unit=unit)  # the whole plan, the unit still owes two months
+    report = run(D(2026, 4, 12))
+    plan.refresh_from_db()
+    assert (plan.status, plan.ended_on) == (PlanStatus.COMPLETED, D(2026, 4, 12))
+    assert (report.plans_completed, report.plans_defaulted) == (1, 0)
+    assert "installment" not in report.skipped_by_hold
+    assert CaseEvent.objects.filter(case=case, kind="plan_completed").count() == 1
+    assert Hold.objects.get(plan=plan).released_on == D(2026, 4, 12)

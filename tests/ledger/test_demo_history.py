@@ -17,6 +17,16 @@ import pytest
 from django.core.management import call_command
 
 from propfee.billing.models import BillingRun, Charge
+from propfee.collection.constants import CaseStatus, PlanStatus, PromiseStatus, StageKey
+from propfee.collection.demo import demo_collection_load
+from propfee.collection.models import (
+    Case,
+    ContactRecord,
+    InstallmentPlan,
+    LegalMatter,
+    Promise,
+    ServiceIssue,
+)
 from propfee.core.models import AuditEntry, User
 from propfee.estates.demo import (
     DEMO_SEED,
@@ -215,3 +225,24 @@ def test_the_whole_history(db):
     # One audit row per payment, in the demo's batch.
     assert AuditEntry.objects.filter(object_type="payments.payment").count() == history.payments
     assert Company.objects.count() == 1
+
+    # The collection history (collection/demo.py), on the same load: weekly runs over the last
+    # 16 weeks leave open cases at six stages or more, each with its timeline; a kept and a
+    # broken promise, a plan in good standing, a dispute, legal matters; the ledger untouched.
+    collection = demo_collection_load(company=Company.objects.get(), as_of=AS_OF)
+    stages = Counter(Case.objects.filter(status=CaseStatus.OPEN).values_list("stage", flat=True))
+    assert collection.runs == 17 and stages == Counter(collection.stages)
+    assert len(stages) >= 6, stages
+    assert {StageKey.REMINDER, StageKey.LAWYER_LETTER, StageKey.LEGAL} <= set(stages)
+    assert not Case.objects.filter(events__isnull=True).exists()
+    assert {PromiseStatus.KEPT, PromiseStatus.BROKEN} <= set(
+        Promise.objects.values_list("status", flat=True)
+    )
+    assert InstallmentPlan.objects.get().status == PlanStatus.ACTIVE
+    assert ServiceIssue.objects.filter(is_dispute=True).count() == 1
+    assert LegalMatter.objects.filter(case__stage=StageKey.LEGAL).exists()
+    assert ContactRecord.objects.count() >= 3
+    assert Payment.objects.count() == history.payments
+    out = io.StringIO()
+    call_command("ledger", "verify", stdout=out)
+    assert "一致" in out.getvalue()

@@ -68,6 +68,7 @@ def test_navigation_of_a_manager_has_every_section(signed_in, manager):
     page = signed_in(manager).get("/").text
     assert _nav_keys(page) == [
         "dashboard",
+        "board",
         "today",
         "cases",
         "plans",
@@ -76,6 +77,7 @@ def test_navigation_of_a_manager_has_every_section(signed_in, manager):
         "legal",
         "limitation",
         "collection",
+        "policies",
         "estates",
         "units",
         "parties",

@@ -115,12 +115,14 @@ def promise_create(
     promised_on: dt.date,
     actor: User | None,
     contact: ContactRecord | None = None,
+    on: dt.date | None = None,
 ) -> Promise:
     """Record a promise to pay `amount_fen` by `promised_on` (承诺缴费) and hold escalation
     until that date plus the policy's grace days. An earlier pending promise of the unit is
-    replaced (cancelled with its hold): only the latest word of the payer counts."""
+    replaced (cancelled with its hold): only the latest word of the payer counts. `on` is the
+    day it was given (default today; the demo's history gives past days)."""
     _check_case(actor, case)
-    today = timezone.localdate()
+    today = on or timezone.localdate()
     if amount_fen <= 0:
         raise ContactError("承诺金额必须大于0")
     if promised_on < today:
@@ -138,6 +140,12 @@ def promise_create(
         amount_fen=amount_fen,
         promised_on=promised_on,
         created_by=_who(actor),
+        # The run counts payments from the day the promise was given.
+        created_at=(
+            timezone.make_aware(dt.datetime.combine(on, dt.time(10)))
+            if on is not None
+            else timezone.now()
+        ),
     )
     grace = promise_grace_days(case)
     hold = Hold.objects.create(

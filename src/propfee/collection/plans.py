@@ -2,8 +2,9 @@
 review that finds plans defaulted (a missed installment after the grace days) or completed.
 
 Good standing is decided from the ledger alone: the payments recorded for the unit and received
-from the approval day on cover every installment due more than `grace_days` ago. The daily run
-calls `installment_plans_review` before it decides holds, so a defaulted plan resumes
+from the approval day on cover every installment due more than `grace_days` ago
+(`installment_standings`, the one rule). The daily run decides its holds from the same
+standings and calls `installment_plans_review` in its transaction, so a defaulted plan resumes
 escalation the same day."""
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from django.utils import timezone
 from propfee.billing.models import Charge
 from propfee.billing.periods import months_add
 from propfee.collection.case_events import case_event_record, open_case_of
-from propfee.collection.constants import HoldKind, PlanStatus, RestartKind
+from propfee.collection.constants import CaseStatus, HoldKind, PlanStatus, RestartKind
 from propfee.collection.limitation import limitation_restart_record
-from propfee.collection.models import Hold, Installment, InstallmentPlan
+from propfee.collection.models import Case, CaseEvent, Hold, Installment, InstallmentPlan
 from propfee.collection.permissions import unit_action_require
 from propfee.core.bulk import many_values
 from propfee.core.models import AuditAction, User
@@ -324,6 +325,7 @@ class PlanReview:
     defaulted: list[int] = field(default_factory=list)
     completed: list[int] = field(default_factory=list)
     penalty_waived_fen: int = 0
+    events: int = 0  # timeline lines written (on the units' open cases)
 
 
 def _penalty_waive(plan: InstallmentPlan, as_of: dt.date) -> int:
@@ -351,21 +353,36 @@ def _penalty_waive(plan: InstallmentPlan, as_of: dt.date) -> int:
 
 @transaction.atomic
 def installment_plans_review(
-    *, company: Company, as_of: dt.date, actor: User | None = None
+    *,
+    company: Company,
+    as_of: dt.date,
+    actor: User | None = None,
+    standings: Sequence[PlanStanding] | None = None,
 ) -> PlanReview:
     """Decide every active plan of `company` on `as_of`: completed when the payments since
     approval reach the total (optionally waiving the penalty then); defaulted when they do not
     cover the installments due more than the grace days ago. Both end the plan, release its
     hold and write a line on the case; a defaulted plan resumes escalation from the next
-    decision of the run. Plans in good standing are left as they are (idempotent)."""
+    decision of the run. Plans in good standing are left as they are (idempotent).
+
+    `standings`: the ones the caller read in the same transaction (the daily run, which
+    decided its holds from them); read here otherwise."""
     review = PlanReview()
-    standings = installment_standings(company=company, as_of=as_of)
+    if standings is None:
+        standings = installment_standings(company=company, as_of=as_of)
     decided = [s for s in standings if s.completed or not s.in_good_standing]
     if not decided:
         return review
     plans = InstallmentPlan.objects.select_related("unit", "decided_by").in_bulk(
         [s.plan_id for s in decided]
     )
+    open_cases = dict(
+        Case.objects.filter(
+            unit_id__in=many_values(sorted({s.unit_id for s in decided})),
+            status=CaseStatus.OPEN,
+        ).values_list("unit_id", "pk")
+    )
+    events: list[CaseEvent] = []
     audit = AuditBatch(actor=actor, note="分期计划检查")
     for standing in decided:
         plan = plans[standing.plan_id]
@@ -384,13 +401,21 @@ def installment_plans_review(
                 f"分期计划逾期未还（应还 ¥{format_yuan(standing.due_fen)}，"
                 f"实还 ¥{format_yuan(standing.paid_fen)}），恢复催收"
             )
-        case_event_record(
-            unit_id=plan.unit_id,
-            kind=f"plan_{status}",
-            summary=summary,
-            obj=plan,
-            data={"plan": plan.pk, "due_fen": standing.due_fen, "paid_fen": standing.paid_fen},
-        )
+        if plan.unit_id in open_cases:
+            events.append(
+                CaseEvent(
+                    case_id=open_cases[plan.unit_id],
+                    kind=f"plan_{status}",
+                    summary=summary[:500],
+                    object_type=plan._meta.label_lower,
+                    object_id=plan.pk,
+                    data={
+                        "plan": plan.pk,
+                        "due_fen": standing.due_fen,
+                        "paid_fen": standing.paid_fen,
+                    },
+                )
+            )
         audit.add(
             action=AuditAction.UPDATE,
             obj=plan,
@@ -411,5 +436,7 @@ def installment_plans_review(
         Q(released_on__isnull=True) | Q(released_on__gt=as_of),
         plan_id__in=many_values([s.plan_id for s in decided]),
     ).update(released_on=as_of)
+    CaseEvent.objects.bulk_create(events)
+    review.events = len(events)
     audit.write()
     return review

@@ -33,14 +33,30 @@ from propfee.collection.policies import (
     policy_import_yaml,
     policy_version_create,
 )
+from propfee.collection.reminders import PreDueReport, pre_due_reminders
 from propfee.collection.run import (
     DunningError,
     DunningRunLocked,
     RunReport,
-    case_stage_approve,
     dunning_run,
 )
+from propfee.collection.run import case_stage_approve as case_stage_decide
+from propfee.collection.stage_approval import stage_approved
+from propfee.core.models import User
 from propfee.estates.models import Company
+
+
+@transaction.atomic
+def case_stage_approve(
+    *, case: Case, actor: User | None, approve: bool = True, note: str = ""
+) -> Case:
+    """A manager's decision on the stage a case waits to enter (`case_stage_decide`); an
+    approval then starts what the stage calls for (`stage_approval.stage_approved`: 法律程序
+    prepares the legal matter)."""
+    case = case_stage_decide(case=case, actor=actor, approve=approve, note=note)
+    if approve:
+        stage_approved(case=case, stage=case.approved_stage, actor=actor)
+    return case
 
 
 @transaction.atomic
@@ -71,6 +87,7 @@ __all__ = [
     "DunningError",
     "DunningRunLocked",
     "PolicyError",
+    "PreDueReport",
     "RunReport",
     "case_stage_approve",
     "collection_data_delete",
@@ -82,4 +99,5 @@ __all__ = [
     "policy_export_yaml",
     "policy_import_yaml",
     "policy_version_create",
+    "pre_due_reminders",
 ]

@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from propfee.collection import issue_views, legal_views, plan_views, views, workbench
+from propfee.collection import (
+    issue_views,
+    legal_views,
+    manager_views,
+    plan_views,
+    policy_views,
+    views,
+    workbench,
+)
 
 app_name = "collection"
 urlpatterns = [
@@ -11,11 +19,24 @@ urlpatterns = [
     path("runs/preview/", views.run_preview, name="run_preview"),
     path("runs/start/", views.run_start, name="run_start"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    # 催收策略
+    path("policies/", policy_views.policy_list, name="policy_list"),
+    path("policies/import/", policy_views.policy_import, name="policy_import"),
+    path("policies/<int:pk>/", policy_views.policy_detail, name="policy_detail"),
+    path("policies/<int:pk>/edit/", policy_views.policy_edit, name="policy_edit"),
+    path("policies/<int:pk>/export/", policy_views.policy_export, name="policy_export"),
+    path(
+        "policies/estates/<int:estate_id>/",
+        policy_views.estate_policy_choose,
+        name="estate_policy_choose",
+    ),
     path("today/", workbench.today, name="today"),
     path("cases/", workbench.case_list, name="case_list"),
     path("cases/<int:pk>/", workbench.case_detail, name="case_detail"),
     path("cases/<int:pk>/contact/", workbench.contact_new, name="contact_new"),
     path("cases/<int:pk>/reveal/", workbench.payer_reveal, name="payer_reveal"),
+    path("cases/<int:pk>/timeline/", workbench.case_timeline_more, name="case_timeline"),
+    path("cases/<int:pk>/stage/<str:direction>/", workbench.case_stage, name="case_stage"),
     path("cases/<int:pk>/reasons/", workbench.case_reasons, name="case_reasons"),
     path("cases/<int:pk>/collector/", workbench.case_collector, name="case_collector"),
     path(
@@ -41,4 +62,9 @@ urlpatterns = [
     path("legal/<int:pk>/", legal_views.legal_detail, name="legal_detail"),
     path("legal/<int:pk>/evidence/", legal_views.legal_evidence, name="legal_evidence"),
     path("limitation/", legal_views.limitation_list, name="limitation_list"),
+    # 催收看板
+    path("board/", manager_views.board, name="board"),
+    path("board/overdue-tasks/", manager_views.overdue_task_list, name="overdue_tasks"),
+    path("board/approvals/<int:pk>/approve/", manager_views.stage_approve, name="stage_approve"),
+    path("board/approvals/<int:pk>/reject/", manager_views.stage_reject, name="stage_reject"),
 ]

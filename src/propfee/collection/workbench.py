@@ -6,6 +6,7 @@ cases outside the user's scope are answered with 404."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -32,7 +33,15 @@ from propfee.collection.contacts import (
     task_complete,
     task_reschedule,
 )
+from propfee.collection.escalation import (
+    DOWN,
+    UP,
+    EscalationError,
+    case_stage_move,
+    case_stage_move_plan,
+)
 from propfee.collection.models import Case, Promise, Task
+from propfee.collection.timeline import case_timeline
 from propfee.collection.workbench_forms import (
     CaseFilterForm,
     ContactForm,
@@ -44,7 +53,6 @@ from propfee.collection.workbench_forms import (
 from propfee.collection.workbench_selectors import (
     case_list_rows,
     case_open_tasks,
-    case_timeline,
     case_with_payer,
     cases_workable_by,
     collector_day,
@@ -211,6 +219,7 @@ def _case_page(request: StaffRequest, case: Case, **extra: Any) -> HttpResponseB
             if code in ReasonCode.values
         ],
         "timeline": case_timeline(case=case),
+        "stage_moves": _stage_moves(case) if role_can(user, Capability.MANAGE_CASES) else {},
         "open_tasks": list(case_open_tasks(case=case)),
         "pending_promises": list(
             Promise.objects.filter(case=case, status=PromiseStatus.PENDING).order_by("promised_on")
@@ -232,6 +241,69 @@ def _case_page(request: StaffRequest, case: Case, **extra: Any) -> HttpResponseB
 @capability_required(Capability.WORK_CASES)
 def case_detail(request: StaffRequest, pk: int) -> HttpResponseBase:
     return _case_page(request, _case_or_404(request, pk))
+
+
+@capability_required(Capability.WORK_CASES)
+def case_timeline_more(request: StaffRequest, pk: int) -> HttpResponseBase:
+    """显示更早的记录: the timeline's next (older) page, as the lines to append (htmx)."""
+    case = _case_or_404(request, pk)
+    try:
+        before = dt.datetime.fromisoformat(request.GET.get("before", ""))
+    except ValueError as exc:
+        raise Http404 from exc
+    if timezone.is_naive(before):
+        before = timezone.make_aware(before)
+    context = {"case": case, "timeline": case_timeline(case=case, before=before)}
+    return render(request, "collection/workbench/_timeline_lines.html", context)
+
+
+def _stage_moves(case: Case) -> dict[str, str]:
+    """The stages a manager may move the case to now, by direction (a refused move is left out)."""
+    moves = {}
+    for direction in (UP, DOWN):
+        try:
+            moves[direction] = case_stage_move_plan(case=case, direction=direction).target_label
+        except EscalationError:
+            continue
+    return moves
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required(Capability.WORK_CASES, Capability.MANAGE_CASES)
+def case_stage(request: StaffRequest, pk: int, direction: str) -> HttpResponseBase:
+    """升级/降级: GET shows what the move will do and asks for the reason; POST (confirmed)
+    does it."""
+    case = _case_or_404(request, pk)
+    try:
+        move = case_stage_move_plan(case=case, direction=direction)
+    except EscalationError as exc:
+        messages.error(request, str(exc))
+        return redirect("collection:case_detail", pk=case.pk)
+    error = ""
+    reason = request.POST.get("reason", "").strip()
+    if request.method == "POST":
+        if request.POST.get("confirm") != "1":
+            error = _("请确认后再提交。")
+        else:
+            try:
+                case_stage_move(case=case, direction=direction, reason=reason, actor=request.user)
+            except EscalationError as exc:
+                error = str(exc)
+            except CapabilityDenied as exc:
+                raise PermissionDenied from exc
+            else:
+                if move.needs_approval:
+                    messages.success(request, _("已提交审批，审批通过后进入该阶段。"))
+                else:
+                    messages.success(request, _("催收阶段已调整。"))
+                return redirect("collection:case_detail", pk=case.pk)
+    context = {"case": case, "move": move, "reason": reason, "error": error}
+    return render(
+        request,
+        "collection/workbench/case_stage.html",
+        context,
+        status=200 if not error else 422,
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,5 +1,5 @@
 """Reads of the collector's workbench (催收工作台): the cases a user may work, a collector's
-day (今日任务) with the payer of each unit and the door-to-door route, a case's timeline, and
+day (今日任务) with the payer of each unit and the door-to-door route, and
 the evening/weekend visit suggestions. Every read is scoped to the user (units outside the
 scope do not exist for them) and costs a fixed number of queries whatever the number of rows."""
 
@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from propfee.collection.constants import PromiseStatus, TaskKind, TaskStatus
-from propfee.collection.models import Case, ContactRecord, Promise, Task
+from propfee.collection.models import Case, Promise, Task
 from propfee.core.models import User
 from propfee.core.roles import ROLE_CAPABILITIES, Capability, Role, role_can
 from propfee.core.workdays import is_working_day
@@ -29,9 +29,6 @@ REST_DAY_FROM = dt.time(10, 0)
 #: Tasks walked from door to door (上门路线): visits and deliveries of notices.
 DOOR_KINDS = (TaskKind.VISIT, TaskKind.DELIVER)
 PAYERS = "current_payers"
-#: CaseEvent.object_type of the lines about a contact record or a promise.
-CONTACT_TYPE = "collection.contactrecord"
-PROMISE_TYPE = "collection.promise"
 
 _DIGITS_RE = re.compile(r"\d+")
 
@@ -264,54 +261,6 @@ def case_list_rows(cases: QuerySet[Case]) -> QuerySet[Case]:
         .prefetch_related(_current_payers())
         .order_by("-priority", "-principal_overdue_fen", "pk")
     )
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One line of a case's timeline."""
-
-    at: dt.datetime
-    kind: str
-    summary: str
-    actor: User | None
-    contact: ContactRecord | None = None
-    promise: Promise | None = None
-
-
-def case_timeline(*, case: Case, limit: int = 200) -> list[TimelineEntry]:
-    """The case's timeline, newest first: its events, with the contact records (and their
-    attachments and promises) they are about shown in full. Four queries."""
-    events = list(case.events.select_related("actor").order_by("-happened_at", "-id")[:limit])
-    contacts = {
-        c.pk: c
-        for c in ContactRecord.objects.filter(case=case)
-        .select_related("recorded_by", "party")
-        .prefetch_related("attachments", "promises")
-    }
-    promises = {p.pk: p for p in Promise.objects.filter(case=case)}
-    entries = []
-    shown_contacts = set()
-    for event in events:
-        oid = event.object_id or 0
-        contact = contacts.get(oid) if event.object_type == CONTACT_TYPE else None
-        promise = promises.get(oid) if event.object_type == PROMISE_TYPE else None
-        if contact:
-            shown_contacts.add(contact.pk)
-        entries.append(
-            TimelineEntry(
-                event.happened_at, event.kind, event.summary, event.actor, contact, promise
-            )
-        )
-    # Contacts recorded without an event (imported history) still belong on the timeline.
-    for contact in contacts.values():
-        if contact.pk not in shown_contacts:
-            entries.append(
-                TimelineEntry(
-                    contact.contacted_at, "contact", "", contact.recorded_by, contact, None
-                )
-            )
-    entries.sort(key=lambda e: e.at, reverse=True)
-    return entries
 
 
 def case_open_tasks(*, case: Case) -> QuerySet[Task]:

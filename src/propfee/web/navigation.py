@@ -43,6 +43,14 @@ NAV_GROUPS: dict[str, tuple[str | Promise, str]] = {
 NAV_ITEMS = (
     NavItem("dashboard", _("工作台"), "web:dashboard", "speedometer2"),
     NavItem(
+        "board",
+        _("催收看板"),
+        "collection:board",
+        "kanban",
+        (Capability.MANAGE_CASES,),
+        "collection",
+    ),
+    NavItem(
         "today",
         _("今日任务"),
         "collection:today",
@@ -104,6 +112,14 @@ NAV_ITEMS = (
         "collection:run_list",
         "play-circle",
         (Capability.RUN_DUNNING,),
+        "collection",
+    ),
+    NavItem(
+        "policies",
+        _("催收策略"),
+        "collection:policy_list",
+        "diagram-3",
+        (Capability.MANAGE_POLICIES,),
         "collection",
     ),
     NavItem(

@@ -20,6 +20,7 @@ from propfee.estates.demo import (
     demo_logins,
 )
 from propfee.estates.management.commands.demo import (
+    collection_line,
     console_for,
     demo_load_with_history,
     history_arguments_add,
@@ -51,11 +52,14 @@ class Command(BaseCommand):
             started = time.perf_counter()
             try:
                 with transaction.atomic():
-                    demo, history = demo_load_with_history(seed=options["seed"], options=options)
+                    demo, history, collection = demo_load_with_history(
+                        seed=options["seed"], options=options
+                    )
             except DemoError as exc:
                 raise CommandError(str(exc)) from exc
             console.print(summary_table(demo))
             console.print(history_line(history))
+            console.print(collection_line(collection))
             console.print(f"用时 {time.perf_counter() - started:.1f} 秒")
         else:
             console.print(

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from rich.console import Console
 from rich.table import Table
 
+from propfee.collection.demo import DemoCollection, demo_collection_load
 from propfee.estates.constants import UnitStatus, UnitType
 from propfee.estates.demo import (
     DEMO_COMPANY_CODE,
@@ -117,10 +118,22 @@ def _date(value: str) -> dt.date:
         raise CommandError(f"日期格式应为 YYYY-MM-DD：{value}") from exc
 
 
+def collection_line(collection: DemoCollection) -> str:
+    """One line on the demo's collection history, for the demo and quickstart commands."""
+    if not collection.runs:
+        return "未生成演示催收记录 / No collection history"
+    return (
+        f"演示催收：{collection.runs} 次每周催收批次，在催案件 {collection.cases} 件，"
+        f"分布于 {len(collection.stages)} 个催收阶段 / {collection.runs} weekly collection runs, "
+        f"{collection.cases} open cases at {len(collection.stages)} stages"
+    )
+
+
 def demo_load_with_history(
     *, seed: int, options: dict[str, Any]
-) -> tuple[DemoCompany, DemoHistory]:
-    """The demo company, then its account history, in the caller's transaction."""
+) -> tuple[DemoCompany, DemoHistory, DemoCollection]:
+    """The demo company, its account history, then its collection history (weekly runs over
+    the last weeks, see collection/demo.py), in the caller's transaction."""
     demo = demo_company_load(seed=seed)
     history = demo_history_load(
         company=demo.company,
@@ -128,7 +141,12 @@ def demo_load_with_history(
         seed=seed,
         months=max(0, options.get("history_months", DEMO_HISTORY_MONTHS)),
     )
-    return demo, history
+    collection = (
+        demo_collection_load(company=demo.company, as_of=history.as_of)
+        if history.months
+        else DemoCollection()
+    )
+    return demo, history, collection
 
 
 def logins_table(logins: list[DemoLogin]) -> Table:
@@ -189,11 +207,14 @@ class Command(BaseCommand):
                 if exists:
                     demo_history_delete()
                     demo_company_delete()
-                demo, history = demo_load_with_history(seed=options["seed"], options=options)
+                demo, history, collection = demo_load_with_history(
+                    seed=options["seed"], options=options
+                )
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
         elapsed = time.perf_counter() - started
         console.print(summary_table(demo))
         console.print(history_line(history))
+        console.print(collection_line(collection))
         console.print(logins_table(demo.logins))
         console.print(f"用时 {elapsed:.1f} 秒 / loaded in {elapsed:.1f} s")
