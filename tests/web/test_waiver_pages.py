@@ -317,3 +317,54 @@ def test_reverse_needs_the_deciding_capability(signed_in, collector, waiver):
     assert client.post(url, {"reason": "误批", "confirm": "1"}).status_code == 403
     waiver.refresh_from_db()
     assert waiver.status == WaiverStatus.ACTIVE
+
+
+# --- 减免审批权限 ---------------------------------------------------------------------------------
+
+LIMITS_URL = "/waivers/limits/"
+
+
+def _limit_cell(page: str, role: str, component: str) -> str:
+    row = re.search(rf'data-limit="{role}-{component}">(.*?)</tr>', page, re.S)
+    assert row is not None
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row[1]))
+
+
+def test_the_limits_page_shows_defaults(signed_in, admin_user):
+    page = signed_in(admin_user).get(LIMITS_URL).text
+    assert "¥2,000.00 默认" in _limit_cell(page, "manager", "principal")
+    assert "不限 默认" in _limit_cell(page, "manager", "penalty")
+    assert "不限 默认" in _limit_cell(page, "admin", "principal")
+    assert 'data-limit="collector-' not in page  # collectors approve nothing
+
+
+def test_a_lower_limit_binds_the_manager(signed_in, admin_user, manager, collector, charge):
+    client = signed_in(admin_user)
+    response = client.post(
+        LIMITS_URL, {"role": "manager", "component": "principal", "max_yuan": "500"}, follow=True
+    )
+    assert "已保存：项目经理 的本金减免审批权限。" in response.text
+    assert "¥500.00" in _limit_cell(response.text, "manager", "principal")
+    filed = _file(charge, collector, principal=60000, penalty=0)  # ¥600 of principal
+    refused = signed_in(manager).post(f"/waivers/{filed.pk}/approve/", {"confirm": "1"})
+    assert "超出审批权限：项目经理每笔应收最多可批准减免本金 ¥500.00" in refused.text
+    assert not Waiver.objects.exists()
+
+
+def test_unlimited_and_a_missing_amount(signed_in, admin_user):
+    client = signed_in(admin_user)
+    missing = client.post(LIMITS_URL, {"role": "manager", "component": "principal"})
+    assert missing.status_code == 400
+    assert "请填写金额，或勾选“不限金额”。" in missing.text
+    client.post(LIMITS_URL, {"role": "manager", "component": "principal", "unlimited": "on"})
+    page = client.get(LIMITS_URL).text
+    cell = _limit_cell(page, "manager", "principal")
+    assert "不限" in cell and "默认" not in cell
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.FINANCE, Role.COLLECTOR])
+def test_only_company_admins_set_limits(signed_in, make_user, estate, role):
+    client = signed_in(make_user(role, estates=[estate]))
+    assert client.get(LIMITS_URL).status_code == 403
+    posted = client.post(LIMITS_URL, {"role": "manager", "component": "principal", "max_yuan": "1"})
+    assert posted.status_code == 403

@@ -20,9 +20,10 @@ from propfee.billing.models import Charge, ContractVersion
 from propfee.core.bulk import many_values
 from propfee.core.models import User
 from propfee.core.money import fen_to_yuan, round_half_up
+from propfee.core.roles import ROLE_CAPABILITIES, Capability, Role
 from propfee.estates.models import Unit
 from propfee.estates.selectors import units_visible_to
-from propfee.ledger.constants import WaiverStatus
+from propfee.ledger.constants import DEFAULT_APPROVAL_LIMITS_FEN, Component, WaiverStatus
 from propfee.ledger.engine import (
     ChargeFacts,
     ChargePosition,
@@ -33,7 +34,7 @@ from propfee.ledger.engine import (
     WaiverFacts,
     ledger_replay,
 )
-from propfee.ledger.models import Allocation, Waiver, WaiverRequest
+from propfee.ledger.models import Allocation, Waiver, WaiverApprovalLimit, WaiverRequest
 from propfee.payments.constants import PaymentStatus
 from propfee.payments.models import Payment
 
@@ -440,3 +441,50 @@ def unit_waiver_requests(*, unit: Unit, status: str | None = None) -> QuerySet[W
     return requests.select_related("charge__fee_item", "requested_by").order_by(
         "-requested_at", "-id"
     )
+
+
+# --- approval limits (减免审批权限) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaiverLimitRow:
+    """One role's limit for one component on one charge: `max_fen` None = no limit, 0 = may
+    approve nothing; `is_default` when the company has not set its own."""
+
+    role: str
+    component: str
+    max_fen: int | None
+    is_default: bool
+
+    @property
+    def role_label(self) -> str:
+        return str(Role(self.role).label)
+
+    @property
+    def component_label(self) -> str:
+        return str(Component(self.component).label)
+
+
+def waiver_limits_of(*, company_id: int) -> list[WaiverLimitRow]:
+    """The limits of every role that may approve 减免, per component (one query)."""
+    own = {
+        (role, component): max_fen
+        for role, component, max_fen in WaiverApprovalLimit.objects.filter(
+            company_id=company_id
+        ).values_list("role", "component", "max_fen")
+    }
+    rows = []
+    for role in Role.values:
+        if Capability.APPROVE_WAIVERS not in ROLE_CAPABILITIES[role]:
+            continue
+        for component in Component.values:
+            key = (role, component)
+            rows.append(
+                WaiverLimitRow(
+                    role=role,
+                    component=component,
+                    max_fen=own[key] if key in own else DEFAULT_APPROVAL_LIMITS_FEN.get(key, 0),
+                    is_default=key not in own,
+                )
+            )
+    return rows

@@ -55,6 +55,7 @@ urlpatterns = [
         name="waiver_reverse",
     ),
     path("waivers/", waivers.waiver_request_list, name="waiver_request_list"),
+    path("waivers/limits/", waivers.waiver_limits, name="waiver_limits"),
     path(
         "waivers/<int:pk>/approve/",
         waivers.waiver_request_approve_view,

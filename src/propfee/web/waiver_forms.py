@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from propfee.core.models import User
+from propfee.core.money import yuan_to_fen
+from propfee.core.roles import Role
 from propfee.estates.selectors import estates_visible_to
-from propfee.ledger.constants import WaiverKind, WaiverRequestStatus, WriteOffReason
+from propfee.ledger.constants import Component, WaiverKind, WaiverRequestStatus, WriteOffReason
 from propfee.ledger.models import WaiverRequest
 from propfee.web.forms import FilterForm
 from propfee.web.unit_forms import WriteForm
@@ -136,3 +138,29 @@ class WaiverRequestFilterForm(FilterForm):
         if "kind" in values:
             requests = requests.filter(kind=values["kind"])
         return requests
+
+
+class WaiverLimitForm(WriteForm):
+    """One role's approval limit for one component: an amount in yuan, or 不限."""
+
+    role = forms.ChoiceField(choices=Role.choices, widget=forms.HiddenInput)
+    component = forms.ChoiceField(choices=Component.choices, widget=forms.HiddenInput)
+    unlimited = forms.BooleanField(label=gettext_lazy("不限金额"), required=False)
+    max_yuan = forms.DecimalField(
+        label=gettext_lazy("每笔应收最多（元）"),
+        required=False,
+        min_value=Decimal(0),
+        max_digits=12,
+        decimal_places=2,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("unlimited") and data.get("max_yuan") is None:
+            raise forms.ValidationError(_("请填写金额，或勾选“不限金额”。"))
+        return data
+
+    def max_fen(self) -> int | None:
+        if self.cleaned_data["unlimited"]:
+            return None
+        return yuan_to_fen(self.cleaned_data["max_yuan"])

@@ -24,13 +24,18 @@ from django.views.decorators.http import require_http_methods
 from propfee.billing.models import Charge
 from propfee.core import roles
 from propfee.core.money import format_yuan
-from propfee.core.roles import Capability, role_can
+from propfee.core.roles import Capability, Role, role_can
 from propfee.ledger.constants import Component, WaiverKind, WaiverStatus
 from propfee.ledger.exports import WAIVER_REQUEST_EXPORT
 from propfee.ledger.models import Waiver, WaiverRequest
-from propfee.ledger.selectors import statement_for_unit, waiver_requests_visible_to
+from propfee.ledger.selectors import (
+    statement_for_unit,
+    waiver_limits_of,
+    waiver_requests_visible_to,
+)
 from propfee.ledger.services import (
     LedgerError,
+    waiver_limit_set,
     waiver_request_approve,
     waiver_request_create,
     waiver_request_reject,
@@ -43,6 +48,7 @@ from propfee.web.views.units import unit_or_404
 from propfee.web.waiver_forms import (
     ApproveForm,
     ReasonForm,
+    WaiverLimitForm,
     WaiverRequestFilterForm,
     WaiverRequestForm,
 )
@@ -204,7 +210,12 @@ def waiver_request_list(request: StaffRequest) -> HttpResponseBase:
         request,
         "web/waivers/request_list.html",
         "web/waivers/_request_results.html",
-        {"form": form, "page_obj": page, "decides": decides},
+        {
+            "form": form,
+            "page_obj": page,
+            "decides": decides,
+            "can_set_limits": role_can(request.user, Capability.MANAGE_COMPANY),
+        },
     )
 
 
@@ -269,4 +280,38 @@ def waiver_request_reject_view(request: StaffRequest, pk: int) -> HttpResponseBa
         request,
         "web/waivers/request_decide.html",
         {"form": form, "item": found, "approving": False, "title": _("驳回申请")},
+    )
+
+
+@get_or_post
+@capability_required(Capability.MANAGE_COMPANY)
+def waiver_limits(request: StaffRequest) -> HttpResponseBase:
+    """减免审批权限: each approving role's limit per component on one charge; a POST sets one."""
+    company = request.user.company
+    if company is None:
+        raise Http404
+    form = WaiverLimitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with refusals_shown_on(form):
+            limit = waiver_limit_set(
+                company=company,
+                role=form.cleaned_data["role"],
+                component=form.cleaned_data["component"],
+                max_fen=form.max_fen(),
+                actor=request.user,
+            )
+            messages.success(
+                request,
+                _("已保存：%(role)s 的%(component)s减免审批权限。")
+                % {
+                    "role": Role(limit.role).label,
+                    "component": Component(limit.component).label,
+                },
+            )
+            return redirect("web:waiver_limits")
+    return render(
+        request,
+        "web/waivers/limits.html",
+        {"rows": waiver_limits_of(company_id=company.pk), "form": form},
+        status=400 if form.is_bound else 200,
     )
