@@ -9,12 +9,12 @@ import pytest
 
 from propfee.collection.constants import CaseStatus, StageKey, TaskKind, TaskStatus
 from propfee.collection.escalation import (
-    APPROVAL_STEP,
     EscalationError,
     case_stage_move,
     case_stage_move_plan,
 )
 from propfee.collection.models import Action, CaseEvent, Task
+from propfee.collection.run.plan import APPROVAL_STEP
 from propfee.collection.services import case_stage_approve
 from propfee.core.models import AuditAction, AuditEntry
 from propfee.core.roles import PermissionDenied, Role

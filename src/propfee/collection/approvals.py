@@ -1,16 +1,14 @@
 """Decisions on a case's stage approval (阶段审批: 律师函, 法律程序) taken from the manager's
-board: the case must be in the manager's estates; refusing needs a reason. The decision itself
-(task closed, timeline line, audit row) is the run's `case_stage_approve`."""
+board: refusing needs a reason. The decision itself (capability and scope, task closed, timeline
+line, audit row) is the run's `case_stage_approve`."""
 
 from __future__ import annotations
 
 from django.db import transaction
 
 from propfee.collection.models import Case
-from propfee.collection.permissions import unit_action_require
 from propfee.collection.services import DunningError, case_stage_approve
 from propfee.core.models import User
-from propfee.core.roles import Capability
 
 #: The longest reason kept with a refusal (the task's result holds 500 characters).
 REASON_MAX = 400
@@ -20,8 +18,7 @@ class ApprovalError(DunningError):
     """A stage decision refused, with the reason to show."""
 
 
-def _check(actor: User | None, case: Case) -> None:
-    unit_action_require(actor, Capability.APPROVE_COLLECTION, case.unit)
+def _check(case: Case) -> None:
     if not case.pending_stage:
         raise ApprovalError("该案件没有待审批的阶段。")
 
@@ -29,7 +26,7 @@ def _check(actor: User | None, case: Case) -> None:
 @transaction.atomic
 def case_stage_grant(*, case: Case, actor: User | None, note: str = "") -> Case:
     """Approve the stage `case` waits to enter; the next run enters it."""
-    _check(actor, case)
+    _check(case)
     return case_stage_approve(case=case, actor=actor, approve=True, note=note.strip()[:REASON_MAX])
 
 
@@ -37,7 +34,7 @@ def case_stage_grant(*, case: Case, actor: User | None, note: str = "") -> Case:
 def case_stage_reject(*, case: Case, actor: User | None, reason: str) -> Case:
     """Refuse the stage `case` waits to enter, with a reason: the approval task is closed as
     不同意, the timeline and the audit log say why, and the case stays in its stage."""
-    _check(actor, case)
+    _check(case)
     reason = reason.strip()
     if not reason:
         raise ApprovalError("请填写不同意的原因。")

@@ -23,20 +23,18 @@ from propfee.collection.constants import (
 from propfee.collection.definition import DefinitionError, Stage, definition_parse
 from propfee.collection.models import Action, Case, CaseEvent, PolicyVersion, Task
 from propfee.collection.policies import estate_policy_versions
+from propfee.collection.run.plan import APPROVAL_DUE_WORKING_DAYS, APPROVAL_STEP
+from propfee.collection.run.reading import estate_managers
 from propfee.collection.workbench_selectors import cases_workable_by
-from propfee.core.models import AuditAction, StaffScope, User
-from propfee.core.roles import Capability, PermissionDenied, Role, require
+from propfee.core.models import AuditAction, User
+from propfee.core.roles import Capability, PermissionDenied, require
 from propfee.core.services import audit_record
 from propfee.core.workdays import working_days_add
 
 UP = "up"
 DOWN = "down"
-#: The step number of a stage's approval request and the working days it is due in: the daily
-#: run's own (collection.run: APPROVAL_STEP and `due_on(2)`), kept here so that this module
-#: does not reach into the run's private planning code. A run on the same day finds the
-#: request's action (same key) and the case waiting, and adds nothing.
-APPROVAL_STEP = 90
-APPROVAL_DUE_WORKING_DAYS = 2
+# The approval request is the run's own (same step, due days and approver), so a run on the
+# same day finds the request's action (same key) and the case waiting, and adds nothing.
 
 
 class EscalationError(ValueError):
@@ -112,19 +110,6 @@ def case_stage_move_plan(*, case: Case, direction: str) -> StageMove:
     )
 
 
-def _approver_id(case: Case) -> int | None:
-    """The manager who gets the estate's approval tasks, chosen as the run does: the first
-    active manager (by id) scoped to the estate."""
-    return (
-        StaffScope.objects.filter(
-            estate_id=case.estate_id, user__role=Role.MANAGER, user__is_active=True
-        )
-        .order_by("user_id")
-        .values_list("user_id", flat=True)
-        .first()
-    )
-
-
 def _approval_request(case: Case, move: StageMove, today: dt.date) -> Task:
     """The daily run's approval request: an action keyed (case, stage, 90, day), its approval
     task for the manager, and the case waiting for the stage (saved by the caller)."""
@@ -158,7 +143,7 @@ def _approval_request(case: Case, move: StageMove, today: dt.date) -> Task:
             title=title,
             due_on=working_days_add(today, APPROVAL_DUE_WORKING_DAYS),
             priority=case.priority,
-            assigned_to_id=_approver_id(case),
+            assigned_to_id=estate_managers(case.company).get(case.estate_id),
         )
     case.pending_stage = move.target
     case.pending_since = today

@@ -11,6 +11,7 @@ from propfee.collection.plans import PlanStanding
 from propfee.collection.run.report import RunReport
 
 APPROVAL_STEP = 90  # the step number of a stage's approval request
+APPROVAL_DUE_WORKING_DAYS = 2  # an approval task is due this many working days after the request
 # After a manager refuses a stage, the run asks again only this many days later (if the stage's
 # conditions still hold), not on every run.
 APPROVAL_ASK_AGAIN_DAYS = 30

@@ -14,6 +14,7 @@ from django.utils import timezone
 from propfee.collection.constants import RunStatus, StageKey, TaskKind, TaskStatus
 from propfee.collection.definition import Definition, definition_parse
 from propfee.collection.models import Case, CaseEvent, DunningRun, Task
+from propfee.collection.permissions import unit_action_require
 from propfee.collection.plans import installment_plans_review
 from propfee.collection.reminders import pre_due_reminders
 from propfee.collection.run.planner import Planner
@@ -221,8 +222,8 @@ def case_stage_approve(
     the next run enters it; refused, the request is withdrawn, the case stays where it is, and
     the run asks again only APPROVAL_ASK_AGAIN_DAYS later (`pending_since` keeps the refusal
     date)."""
-    require(actor, Capability.RUN_DUNNING)
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case = Case.objects.select_for_update().select_related("unit").get(pk=case.pk)
+    unit_action_require(actor, Capability.APPROVE_COLLECTION, case.unit)
     if not case.pending_stage:
         raise DunningError("该案件没有待审批的阶段。")
     stage = case.pending_stage

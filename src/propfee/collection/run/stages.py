@@ -19,6 +19,7 @@ from propfee.collection.definition import (
 )
 from propfee.collection.run.plan import (
     APPROVAL_ASK_AGAIN_DAYS,
+    APPROVAL_DUE_WORKING_DAYS,
     APPROVAL_STEP,
     CADENCE_STEP,
     CaseState,
@@ -190,7 +191,7 @@ class StageDecider:
                             {
                                 "kind": TaskKind.APPROVAL,
                                 "title": title,
-                                "due_on": self.due_on(2),
+                                "due_on": self.due_on(APPROVAL_DUE_WORKING_DAYS),
                                 "assigned_to_id": manager_id,
                             },
                         )
