@@ -79,6 +79,7 @@ class AuditAction(models.TextChoices):
     IMPORT = "import", _("导入")
     REVEAL = "reveal", _("查看个人信息")
     EXPORT = "export", _("导出")
+    ANONYMISE = "anonymise", _("删除个人信息")
 
 
 class AuditEntry(models.Model):

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from propfee.core.bulk import driver_value_adapter, rows_insert_adapted
+from propfee.core.bulk import driver_value_adapter, many_values, rows_insert_adapted
 from propfee.core.models import AuditAction, AuditEntry, User
 
 Snapshot = dict[str, Any]
@@ -233,3 +233,53 @@ def personal_data_reveal_record(
         estate_id=estate_id,
         note="查看：" + "、".join(fields),
     )
+
+
+#: What a removed personal value reads as in the audit log after `audit_personal_data_redact`.
+REDACTED = "［已删除］"
+#: Audit rows rewritten per bulk update by `audit_personal_data_redact`.
+_REDACT_BATCH = 1000
+
+
+def audit_personal_data_redact(
+    *,
+    object_type: str,
+    object_ids: Iterable[int | str],
+    keys: Iterable[str],
+    names: Iterable[str] = (),
+) -> int:
+    """Remove personal data from earlier audit rows about the given objects (个保法 art. 47):
+    the values of `keys` in `before`/`after` become REDACTED, and each of `names` (people's
+    names) is replaced in `object_repr`. Who did what and when stays. Returns the rows changed.
+
+    Reads and rewrites the rows in batches (one query each way per batch), never per object."""
+    ids = sorted({str(pk) for pk in object_ids})
+    keys = tuple(keys)
+    names = tuple(n for n in names if n)
+    changed = 0
+    for start in range(0, len(ids), _REDACT_BATCH):
+        rows = list(
+            AuditEntry.objects.filter(
+                object_type=object_type,
+                object_id__in=many_values(ids[start : start + _REDACT_BATCH]),
+            ).only("pk", "before", "after", "object_repr")
+        )
+        dirty = []
+        for row in rows:
+            touched = False
+            for side in ("before", "after"):
+                data = getattr(row, side)
+                if isinstance(data, dict):
+                    for key in keys:
+                        if data.get(key) not in (None, "", [], REDACTED):
+                            data[key] = REDACTED
+                            touched = True
+            for name in names:
+                if name in row.object_repr:
+                    row.object_repr = row.object_repr.replace(name, REDACTED)
+                    touched = True
+            if touched:
+                dirty.append(row)
+        AuditEntry.objects.bulk_update(dirty, ["before", "after", "object_repr"], batch_size=500)
+        changed += len(dirty)
+    return changed

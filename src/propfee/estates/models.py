@@ -16,6 +16,11 @@ class Company(TimeStampedModel):
 
     code = models.CharField(_("公司编码"), max_length=32, unique=True)
     name = models.CharField(_("公司名称"), max_length=128)
+    #: 个人信息保存期限: years after a departed party's last charge is settled (or their last
+    #: occupancy ended, if later) before `propfee privacy purge` anonymises them (个保法 art. 19).
+    personal_data_retention_years = models.PositiveSmallIntegerField(
+        _("个人信息保存年限"), default=3
+    )
 
     class Meta:
         verbose_name = _("物业公司")
@@ -108,6 +113,8 @@ class Party(TimeStampedModel):
     is_organization = models.BooleanField(_("单位"), default=False)
     email = models.EmailField(_("邮箱"), blank=True)
     id_number = models.CharField(_("证件号"), max_length=32, blank=True)
+    #: Set when the retention period ran out and the personal data was removed (已注销).
+    anonymised_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("业主/住户")

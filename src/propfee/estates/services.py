@@ -14,11 +14,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
+from propfee.core.bulk import many_values
 from propfee.core.models import AuditAction, User
 from propfee.core.personal_data import id_number_normalize, phone_normalize
 from propfee.core.roles import Capability, require
-from propfee.core.services import audit_record, model_snapshot, snapshot_diff
+from propfee.core.services import (
+    AuditBatch,
+    audit_personal_data_redact,
+    audit_record,
+    model_snapshot,
+    snapshot_diff,
+)
 from propfee.estates.constants import TITLE_ROLES, PartyRole, UnitStatus, UnitType
 from propfee.estates.models import Building, Company, Estate, Occupancy, Party, PartyPhone, Unit
 
@@ -611,6 +619,81 @@ def ownership_transfer(
         note=note,
     )
     return opened
+
+
+# --- retention: removing the personal data of people who left (个人信息删除) ---------------
+
+#: The name an anonymised party keeps (已注销业主): charges, payments and documents still point
+#: at the party row, so statements and the ledger read as before without naming anyone.
+ANONYMISED_NAME = "已注销业主"
+#: Audit keys that hold a party's personal data (PARTY_FIELDS' personal ones and its phones).
+PARTY_PERSONAL_KEYS = ("name", "email", "id_number", "phones")
+
+
+@dataclass(frozen=True)
+class AnonymisedParties:
+    """What `parties_anonymise` did: parties changed, phones deleted, audit rows redacted."""
+
+    parties: int
+    phones: int
+    audit_rows_redacted: int
+
+
+@transaction.atomic
+def parties_anonymise(
+    *, party_ids: Sequence[int], actor: User | None, note: str = ""
+) -> AnonymisedParties:
+    """Remove the personal data of the given parties, already chosen by the retention rule
+    (`propfee.ledger.retention`): the name becomes 已注销业主, e-mail and ID number are
+    cleared, phones deleted; earlier audit rows about them lose the same values. Each party
+    gets one audit row saying so, without the data itself. A party already anonymised is left
+    alone, so a re-run changes nothing. Set-based: a fixed number of queries per batch."""
+    require(actor, Capability.MANAGE_COMPANY)
+    parties = list(
+        Party.objects.select_for_update()
+        .filter(pk__in=many_values(list(party_ids)), anonymised_at__isnull=True)
+        .order_by("pk")
+    )
+    if not parties:
+        return AnonymisedParties(0, 0, 0)
+    ids = [p.pk for p in parties]
+    names = {p.name for p in parties}
+    occupancies = list(
+        Occupancy.objects.filter(party_id__in=many_values(ids))
+        .order_by()
+        .values_list("pk", "unit__estate_id", "party_id")
+    )
+    estate_of = {party_id: estate_id for _pk, estate_id, party_id in occupancies}
+    phones, _ = PartyPhone.objects.filter(party_id__in=many_values(ids)).delete()
+    now = timezone.now()
+    for party in parties:
+        party.name = ANONYMISED_NAME
+        party.email = ""
+        party.id_number = ""
+        party.anonymised_at = now
+        party.updated_at = now
+    Party.objects.bulk_update(
+        parties, ["name", "email", "id_number", "anonymised_at", "updated_at"], batch_size=500
+    )
+    redacted = audit_personal_data_redact(
+        object_type=Party._meta.label_lower, object_ids=ids, keys=PARTY_PERSONAL_KEYS, names=names
+    )
+    redacted += audit_personal_data_redact(
+        object_type=Occupancy._meta.label_lower,
+        object_ids=[pk for pk, _estate, _party in occupancies],
+        keys=(),
+        names=names,
+    )
+    batch = AuditBatch(actor=actor, note=note or "保存期限届满，删除个人信息")
+    for party in parties:
+        batch.add(
+            action=AuditAction.ANONYMISE,
+            obj=party,
+            estate_id=estate_of.get(party.pk),
+            after={"name": ANONYMISED_NAME, "removed": list(PARTY_PERSONAL_KEYS)},
+        )
+    batch.write()
+    return AnonymisedParties(len(parties), phones, redacted)
 
 
 # --- labels as people write them (imports) -----------------------------------------------

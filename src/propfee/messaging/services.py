@@ -24,9 +24,15 @@ from django.utils import timezone, translation
 
 from propfee.collection.constants import RestartKind
 from propfee.collection.models import LimitationRestart
+from propfee.core.bulk import many_values
 from propfee.core.models import AuditAction, User
 from propfee.core.roles import Capability, require
-from propfee.core.services import audit_record, model_snapshot, snapshot_diff
+from propfee.core.services import (
+    audit_personal_data_redact,
+    audit_record,
+    model_snapshot,
+    snapshot_diff,
+)
 from propfee.estates.models import Company, Occupancy, Party, PartyPhone, Unit
 from propfee.estates.selectors import current_payer
 from propfee.messaging import providers
@@ -947,3 +953,32 @@ def delivery_report_apply(*, provider: str, reports: Sequence[DeliveryReport]) -
         changed += 1
     _restarts_record(demands)
     return changed
+
+
+# --- retention (个人信息删除) ------------------------------------------------------------------
+
+
+def messages_recipient_redact(*, party_ids: Sequence[int]) -> int:
+    """Replace the stored recipient address of the parties' messages by its masked form
+    (138****5678, w***@example.cn), as lists show it, when their personal data is removed.
+    The exact texts stay: they are the evidence of what was demanded and when (docs/decisions.md).
+    Cancels nothing: a party past retention owes nothing, so nothing of theirs is pending.
+    Returns the messages changed; batches of a fixed number of queries."""
+    messages = list(
+        Message.objects.filter(party_id__in=many_values(list(party_ids)))
+        .only("pk", "channel", "recipient")
+        .order_by("pk")
+    )
+    changed = []
+    for message in messages:
+        masked = recipient_masked(message)
+        if masked != message.recipient:
+            message.recipient = masked
+            changed.append(message)
+    Message.objects.bulk_update(changed, ["recipient"], batch_size=500)
+    audit_personal_data_redact(
+        object_type=Message._meta.label_lower,
+        object_ids=[m.pk for m in messages],
+        keys=("recipient",),
+    )
+    return len(changed)
