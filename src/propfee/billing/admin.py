@@ -1,22 +1,23 @@
 """Django admin registrations for the billing domain (superusers only). Fee items, tariffs and
-contracts are set up here until the staff UI has pages for them; billing runs and charges are
-read-only here, because they are written and reversed only by the billing services."""
+contracts are set up here until the staff UI has pages for them, each change with an audit row;
+billing runs and charges are read-only here, because they are written and reversed only by the
+billing services."""
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from propfee.billing.models import BillingRun, Charge, Contract, ContractVersion, FeeItem, Tariff
+from propfee.core.admin import AuditedAdmin, ReadOnlyAdmin
 
 
 @admin.register(FeeItem)
-class FeeItemAdmin(admin.ModelAdmin):
+class FeeItemAdmin(AuditedAdmin):
     list_display = ("code", "name", "company")
     list_filter = ("company",)
     search_fields = ("code", "name")
 
 
 @admin.register(Tariff)
-class TariffAdmin(admin.ModelAdmin):
+class TariffAdmin(AuditedAdmin):
     list_display = (
         "estate",
         "fee_item",
@@ -36,20 +37,9 @@ class ContractVersionInline(admin.TabularInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(AuditedAdmin):
     list_display = ("name", "estate")
     inlines = (ContractVersionInline,)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(BillingRun)

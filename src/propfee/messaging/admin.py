@@ -4,20 +4,10 @@ the services and the pages, which check compliance and write the audit log."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from propfee.core.admin import ReadOnlyAdmin as _ReadOnly
+from propfee.messaging.exports import recipient_masked
 from propfee.messaging.models import Message, MessageTemplate
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(MessageTemplate)
@@ -28,7 +18,23 @@ class MessageTemplateAdmin(_ReadOnly):
 
 @admin.register(Message)
 class MessageAdmin(_ReadOnly):
-    list_display = ("id", "unit", "channel", "status", "queued_at", "sent_at", "provider")
+    list_display = (
+        "id",
+        "unit",
+        "channel",
+        "recipient_shown",
+        "status",
+        "queued_at",
+        "sent_at",
+        "provider",
+    )
     list_filter = ("status", "channel")
     search_fields = ("unit__code", "key", "provider_id")
     raw_id_fields = ("unit", "party", "template", "fallback_of")
+    # The recipient address is personal data: shown masked, as in the staff UI's outbox.
+    exclude = ("recipient",)
+    readonly_fields = ("recipient_shown",)
+
+    @admin.display(description="接收人")
+    def recipient_shown(self, message: Message) -> str:
+        return recipient_masked(message)
