@@ -24,7 +24,12 @@ from propfee.core.models import AuditAction, AuditEntry
 from propfee.core.services import REDACTED
 from propfee.estates.constants import PartyRole
 from propfee.estates.models import Occupancy, Party, PartyPhone
-from propfee.estates.services import ANONYMISED_NAME, party_create
+from propfee.estates.services import (
+    ANONYMISED_NAME,
+    NewParty,
+    ownership_transfer,
+    party_create,
+)
 from propfee.ledger.constants import Component
 from propfee.ledger.models import Allocation, Waiver
 from propfee.ledger.selectors import statement_for_unit, statement_json
@@ -39,6 +44,7 @@ from tests.payments.conftest import (  # noqa: F401
 )
 
 D = dt.date
+ONE_DAY = dt.timedelta(days=1)
 SINCE = dt.date(2025, 1, 1)
 AS_OF = D(2030, 7, 1)
 LEFT = D(2026, 6, 30)
@@ -81,8 +87,12 @@ def residents(company, building, make_charge, pay):  # noqa: F811
         ]
     }
     people = {}
-    people["甲"] = _resident(company, units["甲"], "甲先生", "10000000001", until=LEFT)
+    people["甲"] = _resident(company, units["甲"], "甲先生", "10000000001", until=None)
     _six_months_paid(make_charge, pay, units["甲"], people["甲"])
+    # 甲 sold the flat: the transfer closes her occupancy on 2026-06-30 (logged on the unit).
+    ownership_transfer(
+        unit=units["甲"], new_owners=[NewParty(name="庚先生")], on=LEFT + ONE_DAY, actor=None
+    )
     Message.objects.create(
         company=company,
         unit=units["甲"],
@@ -185,6 +195,9 @@ def test_the_audit_log_says_so_without_the_data(company, residents):
     assert created.after["phones"] == REDACTED
     assert created.after["id_number"] == REDACTED
     assert "甲先生" not in created.object_repr
+    transfer = AuditEntry.objects.get(action=AuditAction.TRANSFER)
+    assert transfer.before["owners"][0]["name"] == REDACTED
+    assert transfer.after["owners"][0]["name"] == "庚先生"  # the buyer is still here
     # Someone else's rows are untouched.
     other = AuditEntry.objects.get(
         object_type="estates.party", object_id=str(people["乙"].pk), action=AuditAction.CREATE
@@ -239,3 +252,20 @@ def test_command_prints_a_summary_and_dry_run_writes_nothing(company, residents)
     call_command("privacy", "purge", "--company", company.code, "--as-of", "2030-07-01", stdout=out)
     assert "已删除 1 位" in out.getvalue()
     assert Party.objects.get(pk=people["甲"].pk).name == ANONYMISED_NAME
+
+
+def test_the_purge_is_set_based(company, building, make_charge, pay, residents):  # noqa: F811
+    """The queries do not grow with the number of parties purged."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        privacy_purge(company=company, as_of=AS_OF, actor=None)
+    for n in range(4):
+        unit = UnitFactory(building=building, room=f"3{n:02d}")
+        party = _resident(company, unit, f"辛{n}", f"1000000010{n}", until=LEFT)
+        _six_months_paid(make_charge, pay, unit, party)
+    with CaptureQueriesContext(connection) as four:
+        report = privacy_purge(company=company, as_of=AS_OF, actor=None)
+    assert report.parties == 4
+    assert len(four.captured_queries) <= len(one.captured_queries)

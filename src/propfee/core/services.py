@@ -241,6 +241,27 @@ REDACTED = "［已删除］"
 _REDACT_BATCH = 1000
 
 
+def _redacted(value: Any, keys: tuple[str, ...], names: frozenset[str]) -> tuple[Any, bool]:
+    """`value` with the values under `keys` and the strings equal to one of `names` replaced by
+    REDACTED, at any depth; and whether anything changed."""
+    if isinstance(value, dict):
+        touched = False
+        result = {}
+        for key, item in value.items():
+            if key in keys and item not in (None, "", [], REDACTED):
+                result[key], changed = REDACTED, True
+            else:
+                result[key], changed = _redacted(item, keys, names)
+            touched |= changed
+        return result, touched
+    if isinstance(value, list):
+        items = [_redacted(item, keys, names) for item in value]
+        return [item for item, _ in items], any(changed for _, changed in items)
+    if isinstance(value, str) and value in names:
+        return REDACTED, True
+    return value, False
+
+
 def audit_personal_data_redact(
     *,
     object_type: str,
@@ -249,13 +270,15 @@ def audit_personal_data_redact(
     names: Iterable[str] = (),
 ) -> int:
     """Remove personal data from earlier audit rows about the given objects (个保法 art. 47):
-    the values of `keys` in `before`/`after` become REDACTED, and each of `names` (people's
-    names) is replaced in `object_repr`. Who did what and when stays. Returns the rows changed.
+    in `before`/`after`, the values under `keys` and any value equal to one of `names`
+    (people's names, e.g. in an ownership transfer's list of owners) become REDACTED, at any
+    depth; each of `names` is replaced in `object_repr` too. Who did what and when stays.
+    Returns the rows changed.
 
     Reads and rewrites the rows in batches (one query each way per batch), never per object."""
     ids = sorted({str(pk) for pk in object_ids})
     keys = tuple(keys)
-    names = tuple(n for n in names if n)
+    names = frozenset(n for n in names if n)
     changed = 0
     for start in range(0, len(ids), _REDACT_BATCH):
         rows = list(
@@ -266,14 +289,9 @@ def audit_personal_data_redact(
         )
         dirty = []
         for row in rows:
-            touched = False
-            for side in ("before", "after"):
-                data = getattr(row, side)
-                if isinstance(data, dict):
-                    for key in keys:
-                        if data.get(key) not in (None, "", [], REDACTED):
-                            data[key] = REDACTED
-                            touched = True
+            row.before, before_changed = _redacted(row.before, keys, names)
+            row.after, after_changed = _redacted(row.after, keys, names)
+            touched = before_changed or after_changed
             for name in names:
                 if name in row.object_repr:
                     row.object_repr = row.object_repr.replace(name, REDACTED)

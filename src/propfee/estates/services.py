@@ -661,9 +661,10 @@ def parties_anonymise(
     occupancies = list(
         Occupancy.objects.filter(party_id__in=many_values(ids))
         .order_by()
-        .values_list("pk", "unit__estate_id", "party_id")
+        .values_list("pk", "unit__estate_id", "party_id", "unit_id")
     )
-    estate_of = {party_id: estate_id for _pk, estate_id, party_id in occupancies}
+    estate_of = {party_id: estate_id for _pk, estate_id, party_id, _unit in occupancies}
+    unit_ids = {unit_id for _pk, _estate, _party, unit_id in occupancies}
     phones, _ = PartyPhone.objects.filter(party_id__in=many_values(ids)).delete()
     now = timezone.now()
     for party in parties:
@@ -680,7 +681,14 @@ def parties_anonymise(
     )
     redacted += audit_personal_data_redact(
         object_type=Occupancy._meta.label_lower,
-        object_ids=[pk for pk, _estate, _party in occupancies],
+        object_ids=[occupancy[0] for occupancy in occupancies],
+        keys=(),
+        names=names,
+    )
+    # Ownership transfers are logged on the unit, with the owners' names.
+    redacted += audit_personal_data_redact(
+        object_type=Unit._meta.label_lower,
+        object_ids=sorted(unit_ids),
         keys=(),
         names=names,
     )
