@@ -269,3 +269,14 @@ def test_the_purge_is_set_based(company, building, make_charge, pay, residents):
         report = privacy_purge(company=company, as_of=AS_OF, actor=None)
     assert report.parties == 4
     assert len(four.captured_queries) <= len(one.captured_queries)
+
+
+def test_an_anonymised_party_cannot_be_given_data_again(company, residents):
+    from propfee.estates.services import EstatesError, party_update
+
+    _units, people = residents
+    privacy_purge(company=company, as_of=AS_OF, actor=None)
+    party = Party.objects.get(pk=people["甲"].pk)
+    with pytest.raises(EstatesError, match="已按保存期限删除"):
+        party_update(party=party, actor=None, phones=["10000000001"])
+    assert not PartyPhone.objects.filter(party=party).exists()

@@ -100,7 +100,7 @@ def _media_files(root: Path) -> Iterator[Path]:
 
 
 def _database() -> dict[str, Any]:
-    return settings.DATABASES["default"]
+    return dict(settings.DATABASES["default"])
 
 
 def _vendor() -> str:

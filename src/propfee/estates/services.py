@@ -348,6 +348,10 @@ def party_update(
     """Change what is given (None: unchanged). `estate_id`: the estate the change was made
     from (a unit page), so that estate's audit log shows it."""
     require(actor, Capability.MANAGE_PARTIES)
+    if party.anonymised_at is not None:
+        # Its data was removed at the end of the retention period; a person who comes back is
+        # entered as a new party, so the removal stays a removal.
+        raise EstatesError("该业主/住户的个人信息已按保存期限删除，不能再修改；如需登记请新建")
     current = list(party.phones.values_list("number", flat=True))
     before = _party_snapshot(party, current)
     if name is not None:

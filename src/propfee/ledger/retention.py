@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Exists, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 
 from propfee.billing.models import Charge
 from propfee.core.bulk import many_values
@@ -58,7 +58,7 @@ def _departed_settled_candidates(*, company: Company, as_of: dt.date, years: int
     current = Occupancy.objects.filter(party_id=OuterRef("pk"), until__isnull=True)
     owing = principal_outstanding_by_charge(
         Charge.objects.filter(payer_id=OuterRef("pk")), as_of=as_of
-    ).filter(principal_outstanding_fen__gt=0)
+    ).filter(Q(principal_outstanding_fen__gt=0))
     last_until = (
         Occupancy.objects.filter(party_id=OuterRef("pk"))
         .order_by()
