@@ -173,6 +173,8 @@ def backup_create(folder: Path, *, progress: Progress = _quiet) -> BackupReport:
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()):
         raise BackupError(f"备份目录不是空的：{folder}")
+    if folder.resolve().is_relative_to(Path(settings.MEDIA_ROOT).resolve()):
+        raise BackupError(f"备份目录不能放在上传文件目录里：{folder}")
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
     vendor = _vendor()
