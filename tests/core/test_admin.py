@@ -124,3 +124,15 @@ def test_an_admin_delete_writes_an_audit_row(client, root, company):
     assert entry.action == AuditAction.DELETE
     assert entry.before["name"] == "停车费"
     assert entry.actor == root
+
+
+def test_audit_rows_of_messages_show_the_recipient_masked(client, root):
+    entry = AuditEntry.objects.create(
+        action=AuditAction.CREATE,
+        object_type="messaging.message",
+        object_id="1",
+        after={"channel": "sms", "recipient": PHONE, "status": "queued"},
+    )
+    text = client.get(f"/admin/core/auditentry/{entry.pk}/change/").content.decode()
+    assert "100****5678" in text
+    assert PHONE not in text

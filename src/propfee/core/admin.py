@@ -38,6 +38,7 @@ _MASKS = {
     "phone": phone_mask,
     "id_number": id_number_mask,
     "email": email_mask,
+    "recipient": lambda v: email_mask(v) if "@" in str(v) else phone_mask(str(v)),
 }
 
 
