@@ -21,6 +21,7 @@ from propfee.collection.plans import (
     installment_schedule,
 )
 from propfee.core.roles import PermissionDenied, Role
+from propfee.core.submission import TOKEN_FIELD, submission_token_new
 from propfee.ledger.constants import Component
 from propfee.ledger.models import Waiver
 
@@ -170,6 +171,7 @@ def test_request_then_approve_through_the_pages(client, unit, collector, boss):
             "every_months": "1",
             "grace_days": "5",
             "reason": "业主失业，申请分三期",
+            TOKEN_FIELD: submission_token_new(),
         },
         follow=True,
     )

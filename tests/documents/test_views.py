@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from propfee.core.submission import TOKEN_FIELD, submission_token_new
 from propfee.documents.constants import DocumentKind
 from propfee.documents.models import DeliveryEvidence, Document, DocumentBatch
 from propfee.documents.services import document_render
@@ -40,7 +41,8 @@ def test_unit_page_loads_the_section(signed_in, collector, owing):
 def test_generate_preview_and_download(signed_in, collector, owing):
     client = signed_in(collector)
     response = client.post(
-        f"/documents/units/{owing.code}/generate/", {"kind": "notice", "deadline_days": "15"}
+        f"/documents/units/{owing.code}/generate/",
+        {"kind": "notice", "deadline_days": "15", TOKEN_FIELD: submission_token_new()},
     )
     assert response.status_code == 302 and response.url.endswith("#documents")
     document = Document.objects.get(unit=owing, kind=DocumentKind.NOTICE)
@@ -57,7 +59,9 @@ def test_generate_preview_and_download(signed_in, collector, owing):
 def test_generate_refuses_with_a_message(signed_in, collector, unit, owner):
     client = signed_in(collector)
     response = client.post(
-        f"/documents/units/{unit.code}/generate/", {"kind": "notice"}, follow=True
+        f"/documents/units/{unit.code}/generate/",
+        {"kind": "notice", TOKEN_FIELD: submission_token_new()},
+        follow=True,
     )
     assert "没有欠费" in response.text
     assert not Document.objects.exists()
@@ -83,6 +87,7 @@ def test_record_delivery_with_a_photo(signed_in, collector, owing):
             "method": "in_person",
             "delivered_on": "2026-05-06",
             "recipient": "王建国",
+            TOKEN_FIELD: submission_token_new(),
             "file": SimpleUploadedFile(
                 "sign.jpg", b"\xff\xd8\xff photo", content_type="image/jpeg"
             ),
@@ -98,7 +103,8 @@ def test_record_delivery_with_a_photo(signed_in, collector, owing):
 def test_delivery_form_shows_what_is_missing(signed_in, collector, owing):
     document = document_render(kind=DocumentKind.NOTICE, unit=owing, actor=collector, as_of=AS_OF)
     response = signed_in(collector).post(
-        f"/documents/{document.pk}/delivery/", {"method": "ems", "delivered_on": "2026-05-06"}
+        f"/documents/{document.pk}/delivery/",
+        {"method": "ems", "delivered_on": "2026-05-06", TOKEN_FIELD: submission_token_new()},
     )
     assert response.status_code == 200 and "邮件单号" in response.text
     assert not DeliveryEvidence.objects.exists()

@@ -90,7 +90,9 @@ def test_the_same_reference_on_another_channel_is_another_payment(pay):
 def test_non_cash_needs_a_reference_and_cash_gets_its_receipt_number(pay):
     with pytest.raises(PaymentError, match="流水号"):
         pay(10000, D(2026, 1, 20), reference=" ", channel=PaymentChannel.POS)
-    cash = pay(10000, D(2026, 1, 20), reference="", channel=PaymentChannel.CASH)
+    cash = pay(
+        10000, D(2026, 1, 20), reference="", channel=PaymentChannel.CASH, idempotency_key="k-1"
+    )
     assert cash.reference == cash.receipt_no
 
 

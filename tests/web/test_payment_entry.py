@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from propfee.billing.services import contract_version_create, fee_item_create
 from propfee.core.roles import Role
+from propfee.core.submission import TOKEN_FIELD, submission_token_new
 from propfee.ledger.models import Allocation
 from propfee.payments.constants import PaymentChannel
 from propfee.payments.models import Payment
@@ -52,6 +53,7 @@ def _data(**extra) -> dict:
         "received_on": "2026-02-10",
         "channel": PaymentChannel.BANK_TRANSFER,
         "reference": "BANK-1",
+        TOKEN_FIELD: submission_token_new(),
     }
     data.update(extra)
     return data

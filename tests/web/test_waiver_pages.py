@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 
 from propfee.billing.services import contract_version_create, fee_item_create
 from propfee.core.roles import Role
+from propfee.core.submission import TOKEN_FIELD, submission_token_new
 from propfee.ledger.constants import WaiverRequestStatus, WaiverStatus
 from propfee.ledger.models import Waiver, WaiverRequest
 from propfee.ledger.services import waiver_create, waiver_request_create
@@ -54,6 +55,7 @@ def _data(**extra) -> dict:
         "effective_on": "2026-02-20",
         "write_off_reason": "",
         "reason": "电梯停运，协商减免滞纳金",
+        TOKEN_FIELD: submission_token_new(),
     }
     data.update(extra)
     return data
