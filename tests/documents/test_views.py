@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 import openpyxl
@@ -167,3 +168,31 @@ def test_receipt_button(signed_in, front_desk, owing, pay):
     assert f"/documents/payments/{payment.pk}/receipt/" in section
     response = client.post(f"/documents/payments/{payment.pk}/receipt/", follow=True)
     assert "伍拾元整" in pdf_text(response.content)
+
+
+def test_a_document_generated_twice_from_one_form_is_one_document(signed_in, collector, owing):
+    client = signed_in(collector)
+    section = client.get(f"/documents/units/{owing.code}/", HTTP_HX_REQUEST="true").text
+    token = re.search(rf'name="{TOKEN_FIELD}" value="([0-9a-f]{{32}})"', section).group(1)
+    assert 'id="document-generate" data-submit-once' in section
+    data = {"kind": "notice", "deadline_days": "15", TOKEN_FIELD: token}
+    first = client.post(f"/documents/units/{owing.code}/generate/", data)
+    again = client.post(f"/documents/units/{owing.code}/generate/", data, follow=True)
+    assert Document.objects.filter(unit=owing).count() == 1
+    assert again.redirect_chain[0][0] == first.url
+    assert "该表单已提交，未重复登记。" in again.text
+
+
+def test_a_delivery_posted_twice_from_one_form_is_recorded_once(signed_in, collector, owing):
+    document = document_render(kind=DocumentKind.NOTICE, unit=owing, actor=collector, as_of=AS_OF)
+    client = signed_in(collector)
+    data = {
+        "method": "ems",
+        "delivered_on": "2026-05-06",
+        "tracking_no": "EMS1234567890",
+        TOKEN_FIELD: submission_token_new(),
+    }
+    first = client.post(f"/documents/{document.pk}/delivery/", data)
+    again = client.post(f"/documents/{document.pk}/delivery/", data)
+    assert first.status_code == again.status_code == 302 and first.url == again.url
+    assert DeliveryEvidence.objects.filter(document=document).count() == 1

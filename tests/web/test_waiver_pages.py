@@ -370,3 +370,14 @@ def test_only_company_admins_set_limits(signed_in, make_user, estate, role):
     assert client.get(LIMITS_URL).status_code == 403
     posted = client.post(LIMITS_URL, {"role": "manager", "component": "principal", "max_yuan": "1"})
     assert posted.status_code == 403
+
+
+def test_a_request_posted_twice_with_one_token_is_filed_once(signed_in, collector, charge):
+    client = signed_in(collector)
+    data = _data()
+    assert 'hx-disabled-elt="find button[type=submit]"' in client.get(_add_url(charge)).text
+    first = client.post(_add_url(charge), data)
+    again = client.post(_add_url(charge), data, follow=True)
+    assert WaiverRequest.objects.count() == 1
+    assert first.url == again.redirect_chain[0][0] == "/units/DEMO-3-1502/"
+    assert "该表单已提交，未重复登记。" in again.text
