@@ -10,6 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from propfee.collection.constants import RunStatus, StageKey, TaskKind, TaskStatus
 from propfee.collection.definition import Definition, definition_parse
@@ -215,6 +216,19 @@ def _pre_due_report(
 
 
 @transaction.atomic
+def stage_requested_by(*, case: Case, user: User | None) -> bool:
+    """Whether `user` asked for the stage `case` waits to enter (and so may not approve it)."""
+    if user is None or not user.is_authenticated or not case.pending_stage:
+        return False
+    return Task.objects.filter(
+        case=case,
+        kind=TaskKind.APPROVAL,
+        status=TaskStatus.OPEN,
+        stage=case.pending_stage,
+        requested_by=user,
+    ).exists()
+
+
 def case_stage_approve(
     *, case: Case, actor: User | None, approve: bool = True, note: str = ""
 ) -> Case:
@@ -228,6 +242,10 @@ def case_stage_approve(
         raise DunningError("该案件没有待审批的阶段。")
     stage = case.pending_stage
     label = StageKey(stage).label
+    if approve and stage_requested_by(case=case, user=actor):
+        # Four eyes, as on waivers and installment plans: a manager's own move up is approved
+        # by someone else.
+        raise DunningError(_("不能审批自己提交的升级申请，请由其他负责人审批。"))
     if approve:
         case.approved_stage = stage
     case.pending_stage = ""
