@@ -26,6 +26,7 @@ from propfee.core.models import AuditAction, User
 from propfee.core.roles import Capability, require
 from propfee.core.services import audit_record
 from propfee.estates.models import Company
+from propfee.estates.selectors import company_estate_ids, estates_cover_require
 
 
 class DunningError(ValueError):
@@ -122,6 +123,9 @@ def dunning_run(
     require(actor, Capability.RUN_DUNNING)
     if actor is not None and actor.company_id not in (None, company.pk):
         raise DunningError("不能为其他物业公司运行催收批次。")
+    if not dry_run:
+        # The run acts on every estate of the company: only someone who covers them all.
+        estates_cover_require(actor, Capability.RUN_DUNNING, company_estate_ids(company.pk))
     override: Definition | None = None
     if policy_override is not None:
         if not dry_run:
