@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from propfee.collection.approvals import case_stage_grant
 from propfee.collection.constants import CaseStatus, StageKey, TaskKind, TaskStatus
 from propfee.collection.escalation import (
     EscalationError,
@@ -15,7 +16,7 @@ from propfee.collection.escalation import (
 )
 from propfee.collection.models import Action, CaseEvent, Task
 from propfee.collection.run.plan import APPROVAL_STEP
-from propfee.collection.services import case_stage_approve
+from propfee.collection.services import DunningError, case_stage_approve
 from propfee.core.models import AuditAction, AuditEntry
 from propfee.core.roles import PermissionDenied, Role
 
@@ -69,8 +70,13 @@ def test_no_move_past_either_end_of_the_ladder(make_case, wb_collector, wb_manag
     assert not CaseEvent.objects.exists()
 
 
+@pytest.fixture
+def second_manager(make_user, estate):
+    return make_user(Role.MANAGER, username="jingli2", display_name="钱经理", estates=[estate])
+
+
 def test_up_into_a_stage_needing_approval_submits_the_runs_approval_request(
-    make_case, wb_collector, wb_manager, policies
+    make_case, wb_collector, wb_manager, second_manager, policies
 ):
     case = make_case("1503", wb_collector, stage=StageKey.FINAL_DEMAND)
     plan = case_stage_move_plan(case=case, direction="up")
@@ -90,7 +96,7 @@ def test_up_into_a_stage_needing_approval_submits_the_runs_approval_request(
     # Asking again while it waits is refused; the approval is the run's own.
     with pytest.raises(EscalationError, match="已提交审批"):
         case_stage_move(case=case, direction="up", reason="再次", actor=wb_manager)
-    case_stage_approve(case=case, actor=wb_manager)
+    case_stage_approve(case=case, actor=second_manager)
     case.refresh_from_db()
     assert case.approved_stage == StageKey.LAWYER_LETTER
     task.refresh_from_db()
@@ -163,3 +169,43 @@ def test_page_confirms_before_moving(client, case, wb_manager):
     timeline = client.get(f"/collection/cases/{case.pk}/").content.decode()
     assert "人工升级：电话沟通 → 书面催缴通知书。原因：拒缴" in timeline
     assert client.get(f"/collection/cases/{case.pk}/stage/sideways/").status_code == 302
+
+
+# --- four eyes -------------------------------------------------------------------------------
+
+
+def test_whoever_asked_for_a_stage_may_not_approve_it(
+    make_case, wb_collector, wb_manager, second_manager, policies
+):
+    case = make_case("1503", wb_collector, stage=StageKey.FINAL_DEMAND)
+    case_stage_move(case=case, direction="up", reason="欠费超过一年", actor=wb_manager)
+    assert Task.objects.get(case=case, kind=TaskKind.APPROVAL).requested_by == wb_manager
+    case.refresh_from_db()
+    with pytest.raises(DunningError, match="不能审批自己提交的升级申请"):
+        case_stage_grant(case=case, actor=wb_manager)
+    case.refresh_from_db()
+    assert (case.pending_stage, case.approved_stage) == (StageKey.LAWYER_LETTER, "")
+    # Another manager of the estate may approve it.
+    case_stage_grant(case=case, actor=second_manager)
+    case.refresh_from_db()
+    assert case.approved_stage == StageKey.LAWYER_LETTER
+
+
+def test_the_board_sends_the_requester_to_someone_else(
+    client, make_case, wb_collector, wb_manager, second_manager, policies
+):
+    from django.urls import reverse
+
+    case = make_case("1503", wb_collector, stage=StageKey.FINAL_DEMAND)
+    case_stage_move(case=case, direction="up", reason="欠费超过一年", actor=wb_manager)
+    approve = reverse("collection:stage_approve", args=[case.pk])
+    client.force_login(wb_manager)
+    board = client.get(reverse("collection:board")).content.decode()
+    assert f'href="{approve}"' not in board
+    assert "本人提交的升级，需由其他负责人审批" in board
+    refused = client.post(approve, {"note": "同意", "confirm": "1"})
+    assert "不能审批自己提交的升级申请" in refused.content.decode()
+    case.refresh_from_db()
+    assert case.approved_stage == ""
+    client.force_login(second_manager)
+    assert f'href="{approve}"' in client.get(reverse("collection:board")).content.decode()

@@ -15,6 +15,7 @@ from propfee.collection.holds import (
     active_holds,
     hold_create,
     hold_release,
+    holds_releasable,
     issues_overdue,
     service_issue_create,
     service_issue_resolve,
@@ -236,3 +237,76 @@ def test_only_managers_create_and_release_holds(client, unit, collector, boss):
     client.post(release, {"note": "业主已回国", "confirm": "1"})
     hold.refresh_from_db()
     assert hold.released_on is not None
+
+
+# --- which holds a person may release ----------------------------------------------------------
+
+
+def _dispute_hold(unit, collector) -> Hold:
+    issue = service_issue_create(
+        unit=unit,
+        category=IssueCategory.REPAIR,
+        description="楼顶渗水三个月未修",
+        department="工程部",
+        promised_on=D(2026, 3, 20),
+        is_dispute=True,
+        actor=collector,
+        on=D(2026, 3, 1),
+    )
+    return Hold.objects.get(issue=issue)
+
+
+@pytest.mark.parametrize("kind", [HoldKind.PROMISE, HoldKind.INSTALLMENT, HoldKind.DISPUTE])
+def test_a_promise_installment_or_dispute_hold_is_not_released_by_hand(unit, boss, collector, kind):
+    if kind == HoldKind.DISPUTE:
+        hold = _dispute_hold(unit, collector)
+    else:  # as promise_create and installment_plan_approve write them
+        hold = Hold.objects.create(
+            unit=unit, kind=kind, starts_on=D(2026, 3, 1), ends_on=D(2026, 4, 30), reason="承诺"
+        )
+    with pytest.raises(HoldError, match="自动结束，不能手工解除"):
+        hold_release(hold=hold, actor=boss, on=D(2026, 3, 10))
+    hold.refresh_from_db()
+    assert hold.released_on is None
+    assert not Hold.objects.filter(holds_releasable(D(2026, 3, 10)), pk=hold.pk).exists()
+
+
+def test_an_ended_hold_is_not_released(unit, boss):
+    hold = hold_create(
+        unit=unit,
+        kind=HoldKind.MANUAL,
+        starts_on=D(2026, 3, 1),
+        ends_on=D(2026, 3, 31),
+        reason="业主出国",
+        actor=boss,
+    )
+    assert Hold.objects.filter(holds_releasable(D(2026, 3, 31)), pk=hold.pk).exists()
+    with pytest.raises(HoldError, match="已于 2026-03-31 到期结束"):
+        hold_release(hold=hold, actor=boss, on=D(2026, 4, 1))
+    assert not Hold.objects.filter(holds_releasable(D(2026, 4, 1)), pk=hold.pk).exists()
+
+
+def test_the_page_offers_release_only_where_the_service_allows_it(client, unit, boss, collector):
+    from django.urls import reverse
+
+    today = timezone.localdate()
+    manual = hold_create(
+        unit=unit,
+        kind=HoldKind.MANUAL,
+        starts_on=today,
+        ends_on=today + dt.timedelta(days=30),
+        reason="业主出国",
+        actor=boss,
+    )
+    dispute = _dispute_hold(unit, collector)
+    client.force_login(boss)
+    page = client.get(reverse("collection:hold_list")).content.decode()
+    assert f'href="{reverse("collection:hold_release", args=[manual.pk])}"' in page
+    assert f'href="{reverse("collection:hold_release", args=[dispute.pk])}"' not in page
+    # A post that goes around the page is refused by the service.
+    url = reverse("collection:hold_release", args=[dispute.pk])
+    response = client.post(url, {"note": "绕过页面", "confirm": "1"})
+    assert response.status_code == 200
+    assert "自动结束，不能手工解除" in response.content.decode()
+    dispute.refresh_from_db()
+    assert dispute.released_on is None

@@ -127,6 +127,8 @@ def test_29_february_ends_on_28_february():
     assert limitation_expiry_from(D(2028, 2, 29), [], as_of=D(2028, 3, 1))[1] == D(2031, 2, 28)
 
 
+# The list is read on 2028-12-01 and a payment arrives on 2028-11-01: not a future date then.
+@time_machine.travel(dt.datetime(2028, 12, 1, 10, tzinfo=dt.UTC), tick=False)
 def test_the_expiring_list_is_set_based_and_scoped(
     unit, other_unit, make_charge, pay, make_user, estate, django_assert_num_queries
 ):

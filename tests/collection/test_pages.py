@@ -3,11 +3,15 @@ confirmed run; only managers and admins; the 催收 menu item."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from propfee.collection.models import Case, DunningRun
+from propfee.collection.services import dunning_run
+from propfee.core.roles import ScopeTooNarrow
 
 
 @pytest.fixture
@@ -59,3 +63,27 @@ def test_collectors_cannot_open_runs(client, collector):
 def test_menu_item_for_managers(as_manager):
     home = as_manager.get("/").content.decode()
     assert reverse("collection:run_list") in home and "催收" in home
+
+
+def test_a_manager_of_one_estate_may_not_run_the_whole_company(
+    as_manager, manager, admin_user, company, other_estate, owing
+):
+    owing("101", months=[1, 2, 3])
+    # The preview stays open to them; the run acts on the other estate too.
+    assert (
+        as_manager.post(reverse("collection:run_preview"), {"as_of": "2026-04-01"}).status_code
+        == 200
+    )
+    refused = as_manager.post(reverse("collection:run_start"), {"as_of": "2026-04-01"})
+    assert refused.status_code == 403
+    assert "涉及您负责范围以外的项目" in refused.content.decode()
+    with pytest.raises(ScopeTooNarrow):
+        dunning_run(company=company, as_of=dt.date(2026, 4, 1), actor=manager)
+    assert not DunningRun.objects.exists()
+    dunning_run(
+        company=company,
+        as_of=dt.date(2026, 4, 1),
+        actor=admin_user,
+        dispatch=False,
+    )
+    assert Case.objects.count() == 1

@@ -21,6 +21,7 @@ from propfee.collection.plans import (
     installment_schedule,
 )
 from propfee.core.roles import PermissionDenied, Role
+from propfee.core.submission import TOKEN_FIELD, submission_token_new
 from propfee.ledger.constants import Component
 from propfee.ledger.models import Waiver
 
@@ -170,6 +171,7 @@ def test_request_then_approve_through_the_pages(client, unit, collector, boss):
             "every_months": "1",
             "grace_days": "5",
             "reason": "业主失业，申请分三期",
+            TOKEN_FIELD: submission_token_new(),
         },
         follow=True,
     )
@@ -220,3 +222,27 @@ def test_the_review_reads_every_plan_in_three_queries(
     with django_assert_num_queries(3):  # plans, installments, payments
         standings = installment_standings(company=company, as_of=D(2026, 3, 16))
     assert sorted((s.due_fen, s.paid_fen) for s in standings) == [(10000, 0)] * 3
+
+
+def test_a_plan_request_posted_twice_from_one_form_is_one_plan(client, unit, collector):
+    from django.urls import reverse
+
+    client.force_login(collector)
+    url = reverse("collection:plan_new")
+    page = client.get(url).content.decode()
+    assert f'name="{TOKEN_FIELD}"' in page and "data-submit-once" in page
+    data = {
+        "unit": unit.code,
+        "total": "300.00",
+        "count": "3",
+        "first_due_on": "2026-03-10",
+        "every_months": "1",
+        "grace_days": "5",
+        "reason": "业主失业，申请分三期",
+        TOKEN_FIELD: submission_token_new(),
+    }
+    first = client.post(url, data)
+    again = client.post(url, data, follow=True)
+    assert unit.installment_plans.count() == 1
+    assert again.redirect_chain[0][0] == first.url == reverse("collection:plan_list")
+    assert "该表单已提交，未重复登记。" in again.content.decode()

@@ -10,18 +10,20 @@ import yaml
 
 from propfee.collection.constants import STAGE_ORDER
 from propfee.collection.definition import DefinitionError, definition_data, definition_parse
-from propfee.collection.models import Policy, PolicyVersion
+from propfee.collection.models import EstatePolicy, Policy, PolicyVersion
 from propfee.collection.policies import (
     PRESET_FILES,
+    estate_policy_set,
     policies_defaults_load,
     policy_create,
     policy_document_parse,
+    policy_estate_ids,
     policy_export_yaml,
     policy_import_yaml,
     policy_version_create,
     preset_text,
 )
-from propfee.core.roles import PermissionDenied
+from propfee.core.roles import PermissionDenied, ScopeTooNarrow
 
 
 def _raw(name: str = "default") -> dict:
@@ -160,3 +162,39 @@ def test_yaml_export_import_round_trip(company, admin_user):
     with pytest.raises(DefinitionError) as caught:
         policy_import_yaml(company=company, text="code: x\nname: [", actor=admin_user)
     assert "YAML 格式错误" in str(caught.value)
+
+
+# --- company-wide: who may change what an estate follows ---------------------------------------
+
+
+def test_a_manager_sets_the_policy_of_their_estate_only(
+    company, estate, other_estate, manager, admin_user, policies
+):
+    fast = Policy.objects.get(company=company, code="fast")
+    estate_policy_set(estate=estate, policy=fast, actor=manager)
+    assert EstatePolicy.objects.get(estate=estate).policy == fast
+    with pytest.raises(ScopeTooNarrow, match="涉及您负责范围以外的项目"):
+        estate_policy_set(estate=other_estate, policy=fast, actor=manager)
+    assert not EstatePolicy.objects.filter(estate=other_estate).exists()
+    estate_policy_set(estate=other_estate, policy=fast, actor=admin_user)
+    assert EstatePolicy.objects.get(estate=other_estate).policy == fast
+
+
+def test_a_policy_is_edited_only_by_someone_covering_every_estate_following_it(
+    company, estate, other_estate, manager, admin_user, policies
+):
+    default = Policy.objects.get(company=company, is_default=True)
+    fast = Policy.objects.get(company=company, code="fast")
+    estate_policy_set(estate=estate, policy=fast, actor=admin_user)
+    raw = _raw("fast")
+    # `fast` is followed by the manager's estate only; the default by the other estate too.
+    assert policy_estate_ids(fast) == {estate.pk}
+    assert policy_estate_ids(default) == {other_estate.pk}
+    policy_version_create(policy=fast, definition=raw, actor=manager, note="本项目调整")
+    with pytest.raises(ScopeTooNarrow):
+        policy_version_create(policy=default, definition=raw, actor=manager)
+    with pytest.raises(ScopeTooNarrow):
+        policy_import_yaml(company=company, text=policy_export_yaml(default), actor=manager)
+    assert default.versions.count() == 1
+    policy_version_create(policy=default, definition=raw, actor=admin_user)
+    assert default.versions.count() == 2

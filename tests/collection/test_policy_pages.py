@@ -209,3 +209,15 @@ def test_another_company_s_policy_is_not_found(as_manager, default_policy):
     assert as_manager.get(reverse("collection:policy_detail", args=[other.pk])).status_code == 404
     page = as_manager.get("/").content.decode()
     assert reverse("collection:policy_list") in page and "催收策略" in page
+
+
+def test_a_manager_of_one_estate_may_not_choose_another_estate_s_policy(
+    as_manager, company, estate, other_estate
+):
+    fast = Policy.objects.get(company=company, code="fast")
+    refused = as_manager.post(
+        reverse("collection:estate_policy_choose", args=[other_estate.pk]), {"policy": fast.pk}
+    )
+    assert refused.status_code == 403
+    assert "涉及您负责范围以外的项目" in refused.content.decode()
+    assert not EstatePolicy.objects.filter(estate=other_estate).exists()

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from propfee.core.submission import TOKEN_FIELD, submission_token_new
 from propfee.documents.constants import DocumentKind
 from propfee.documents.models import DeliveryEvidence, Document, DocumentBatch
 from propfee.documents.services import document_render
@@ -40,7 +42,8 @@ def test_unit_page_loads_the_section(signed_in, collector, owing):
 def test_generate_preview_and_download(signed_in, collector, owing):
     client = signed_in(collector)
     response = client.post(
-        f"/documents/units/{owing.code}/generate/", {"kind": "notice", "deadline_days": "15"}
+        f"/documents/units/{owing.code}/generate/",
+        {"kind": "notice", "deadline_days": "15", TOKEN_FIELD: submission_token_new()},
     )
     assert response.status_code == 302 and response.url.endswith("#documents")
     document = Document.objects.get(unit=owing, kind=DocumentKind.NOTICE)
@@ -57,7 +60,9 @@ def test_generate_preview_and_download(signed_in, collector, owing):
 def test_generate_refuses_with_a_message(signed_in, collector, unit, owner):
     client = signed_in(collector)
     response = client.post(
-        f"/documents/units/{unit.code}/generate/", {"kind": "notice"}, follow=True
+        f"/documents/units/{unit.code}/generate/",
+        {"kind": "notice", TOKEN_FIELD: submission_token_new()},
+        follow=True,
     )
     assert "没有欠费" in response.text
     assert not Document.objects.exists()
@@ -83,6 +88,7 @@ def test_record_delivery_with_a_photo(signed_in, collector, owing):
             "method": "in_person",
             "delivered_on": "2026-05-06",
             "recipient": "王建国",
+            TOKEN_FIELD: submission_token_new(),
             "file": SimpleUploadedFile(
                 "sign.jpg", b"\xff\xd8\xff photo", content_type="image/jpeg"
             ),
@@ -98,7 +104,8 @@ def test_record_delivery_with_a_photo(signed_in, collector, owing):
 def test_delivery_form_shows_what_is_missing(signed_in, collector, owing):
     document = document_render(kind=DocumentKind.NOTICE, unit=owing, actor=collector, as_of=AS_OF)
     response = signed_in(collector).post(
-        f"/documents/{document.pk}/delivery/", {"method": "ems", "delivered_on": "2026-05-06"}
+        f"/documents/{document.pk}/delivery/",
+        {"method": "ems", "delivered_on": "2026-05-06", TOKEN_FIELD: submission_token_new()},
     )
     assert response.status_code == 200 and "邮件单号" in response.text
     assert not DeliveryEvidence.objects.exists()
@@ -161,3 +168,31 @@ def test_receipt_button(signed_in, front_desk, owing, pay):
     assert f"/documents/payments/{payment.pk}/receipt/" in section
     response = client.post(f"/documents/payments/{payment.pk}/receipt/", follow=True)
     assert "伍拾元整" in pdf_text(response.content)
+
+
+def test_a_document_generated_twice_from_one_form_is_one_document(signed_in, collector, owing):
+    client = signed_in(collector)
+    section = client.get(f"/documents/units/{owing.code}/", HTTP_HX_REQUEST="true").text
+    token = re.search(rf'name="{TOKEN_FIELD}" value="([0-9a-f]{{32}})"', section).group(1)
+    assert 'id="document-generate" data-submit-once' in section
+    data = {"kind": "notice", "deadline_days": "15", TOKEN_FIELD: token}
+    first = client.post(f"/documents/units/{owing.code}/generate/", data)
+    again = client.post(f"/documents/units/{owing.code}/generate/", data, follow=True)
+    assert Document.objects.filter(unit=owing).count() == 1
+    assert again.redirect_chain[0][0] == first.url
+    assert "该表单已提交，未重复登记。" in again.text
+
+
+def test_a_delivery_posted_twice_from_one_form_is_recorded_once(signed_in, collector, owing):
+    document = document_render(kind=DocumentKind.NOTICE, unit=owing, actor=collector, as_of=AS_OF)
+    client = signed_in(collector)
+    data = {
+        "method": "ems",
+        "delivered_on": "2026-05-06",
+        "tracking_no": "EMS1234567890",
+        TOKEN_FIELD: submission_token_new(),
+    }
+    first = client.post(f"/documents/{document.pk}/delivery/", data)
+    again = client.post(f"/documents/{document.pk}/delivery/", data)
+    assert first.status_code == again.status_code == 302 and first.url == again.url
+    assert DeliveryEvidence.objects.filter(document=document).count() == 1

@@ -58,7 +58,9 @@ def backends(settings):
     return SmsBackend, EmailDouble
 
 
-def _approved(company, manager, *, channel, stage="reminder", subject="", body):
+def _approved(company, author, *, channel, stage="reminder", subject="", body):
+    """A template written and approved by `author` (templates serve the whole company: someone
+    who covers every estate)."""
     template = template_create(
         company=company,
         name=f"{stage}-{channel}",
@@ -66,16 +68,16 @@ def _approved(company, manager, *, channel, stage="reminder", subject="", body):
         stage=stage,
         subject=subject,
         body=body,
-        actor=manager,
+        actor=author,
     )
-    return template_approve(template=template, actor=manager)
+    return template_approve(template=template, actor=author)
 
 
 @pytest.fixture
-def sms_template(company, manager):
+def sms_template(company, admin_user):
     return _approved(
         company,
-        manager,
+        admin_user,
         channel=Channel.SMS,
         body="尊敬的{name}：截至{date}，您的房屋{unit}{periods}物业服务费尚有{amount}元未缴纳，"
         "请于{deadline}前缴纳。{company}",
@@ -83,10 +85,10 @@ def sms_template(company, manager):
 
 
 @pytest.fixture
-def email_template(company, manager):
+def email_template(company, admin_user):
     return _approved(
         company,
-        manager,
+        admin_user,
         channel=Channel.EMAIL,
         subject="物业服务费温馨提醒（{unit}）",
         body="尊敬的{name}：您的房屋{unit}尚有{amount}元物业服务费未缴纳。",

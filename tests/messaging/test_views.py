@@ -9,10 +9,15 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from propfee.core.roles import Role
+from propfee.core.roles import Role, ScopeTooNarrow
 from propfee.messaging.constants import Channel, MessageStatus, TemplateStatus
 from propfee.messaging.models import Message, MessageTemplate
-from propfee.messaging.services import message_queue, messages_send_due
+from propfee.messaging.services import (
+    message_queue,
+    messages_send_due,
+    template_approve,
+    template_update,
+)
 from tests.messaging.conftest import FRIDAY_10
 
 pytestmark = pytest.mark.django_db
@@ -228,3 +233,20 @@ def test_the_outbox_export_carries_each_cost_and_the_known_total(signed_in, mana
     assert costs == {outbox[0].pk: 0.04, outbox[1].pk: None}
     about = dict(book["导出说明"].iter_rows(values_only=True))
     assert about["已知费用合计(元)"] == "0.04（另有 1 条已发送消息服务商未报费用，未计入）"
+
+
+def test_templates_are_changed_only_by_someone_covering_every_estate(
+    signed_in, manager, admin_user, other_estate, sms_template
+):
+    url = f"/messaging/templates/{sms_template.pk}/"
+    data = {"name": "改写", "subject": "", "body": sms_template.body + "谢谢。"}
+    refused = signed_in(manager).post(url, data)
+    assert refused.status_code == 403 and "涉及您负责范围以外的项目" in refused.text
+    sms_template.refresh_from_db()
+    assert sms_template.name != "改写" and sms_template.is_approved
+    with pytest.raises(ScopeTooNarrow):
+        template_approve(template=sms_template, actor=manager)
+    template_update(
+        template=sms_template, actor=admin_user, name="改写", subject="", body=sms_template.body
+    )
+    assert MessageTemplate.objects.get(pk=sms_template.pk).name == "改写"

@@ -91,6 +91,7 @@ def test_receipt_numbers_continue_the_counter_per_estate_and_year(
         channel=PaymentChannel.CASH,
         reference="",
         actor=None,
+        idempotency_key="desk-1",
     )
     at_2025 = timezone.make_aware(dt.datetime(2025, 12, 30, 10, 0))
     result = payments_record_bulk(
@@ -123,6 +124,7 @@ def test_receipt_numbers_continue_the_counter_per_estate_and_year(
         channel=PaymentChannel.CASH,
         reference="",
         actor=None,
+        idempotency_key="desk-2",
     )
     assert again.receipt_no == f"DEMO-{year}-000004"
 

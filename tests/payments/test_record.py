@@ -17,7 +17,7 @@ from propfee.core.roles import PermissionDenied, Role
 from propfee.ledger.models import Allocation
 from propfee.payments.constants import PaymentChannel, PaymentStatus
 from propfee.payments.models import Payment, ReceiptCounter
-from propfee.payments.services import PaymentError, payment_record
+from propfee.payments.services import PaymentError, PaymentRow, payment_record, payments_record_bulk
 from tests.payments.conftest import current
 
 D = dt.date
@@ -90,7 +90,9 @@ def test_the_same_reference_on_another_channel_is_another_payment(pay):
 def test_non_cash_needs_a_reference_and_cash_gets_its_receipt_number(pay):
     with pytest.raises(PaymentError, match="流水号"):
         pay(10000, D(2026, 1, 20), reference=" ", channel=PaymentChannel.POS)
-    cash = pay(10000, D(2026, 1, 20), reference="", channel=PaymentChannel.CASH)
+    cash = pay(
+        10000, D(2026, 1, 20), reference="", channel=PaymentChannel.CASH, idempotency_key="k-1"
+    )
     assert cash.reference == cash.receipt_no
 
 
@@ -213,3 +215,47 @@ def test_query_count_does_not_grow_with_the_account(
     with django_assert_max_num_queries(24):
         payment = pay(50000, D(2026, 6, 5))
     assert Allocation.objects.filter(payment=payment).count() >= 2
+
+
+# --- dates after today, and cash without a reference ------------------------------------------
+
+# 2026-11-27 17:30 UTC is already 11-28 01:30 in Shanghai: 11-28 is today, 11-29 tomorrow.
+LATE_EVENING_UTC = dt.datetime(2026, 11, 27, 17, 30, tzinfo=dt.UTC)
+
+
+@time_machine.travel(LATE_EVENING_UTC, tick=False)
+def test_a_received_date_after_today_in_shanghai_is_refused(pay):
+    assert pay(100, D(2026, 11, 28)).received_on == D(2026, 11, 28)
+    with pytest.raises(PaymentError, match="收款日期 2026-11-29 晚于今天（2026-11-28），不能登记"):
+        pay(100, D(2026, 11, 29))
+    assert Payment.objects.count() == 1
+
+
+@time_machine.travel(LATE_EVENING_UTC, tick=False)
+def test_many_payments_at_once_refuse_a_date_after_today_too(unit, finance):
+    rows = [
+        PaymentRow(unit.pk, 100, D(2026, 11, 20), PaymentChannel.WECHAT, "W-1"),
+        PaymentRow(unit.pk, 100, D(2026, 11, 29), PaymentChannel.WECHAT, "W-2"),
+    ]
+    with pytest.raises(PaymentError, match="晚于今天"):
+        payments_record_bulk(rows=rows, actor=finance)
+    assert not Payment.objects.exists()
+
+
+def test_cash_without_a_reference_needs_an_idempotency_key(pay):
+    with pytest.raises(PaymentError, match="幂等键"):
+        pay(10000, D(2026, 1, 20), reference="", channel=PaymentChannel.CASH)
+    assert not Payment.objects.exists()
+
+
+def test_cash_recorded_again_with_its_key_is_recorded_once(pay, other_unit):
+    cash = dict(reference="", channel=PaymentChannel.CASH, idempotency_key="desk-7")
+    first = pay(10000, D(2026, 1, 20), **cash)
+    assert pay(10000, D(2026, 1, 20), **cash) == first
+    assert Payment.objects.count() == 1
+    # The same key for another payment is a mistake, not a retry.
+    with pytest.raises(PaymentError, match=f"另一笔收款（收据号 {first.receipt_no}）"):
+        pay(20000, D(2026, 1, 20), **cash)
+    with pytest.raises(PaymentError, match="另一笔收款"):
+        pay(10000, D(2026, 1, 20), unit=other_unit, **cash)
+    assert Payment.objects.count() == 1

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from propfee.billing.services import contract_version_create, fee_item_create
 from propfee.core.roles import Role
+from propfee.core.submission import TOKEN_FIELD, submission_token_new
 from propfee.ledger.models import Allocation
 from propfee.payments.constants import PaymentChannel
 from propfee.payments.models import Payment
@@ -52,6 +53,7 @@ def _data(**extra) -> dict:
         "received_on": "2026-02-10",
         "channel": PaymentChannel.BANK_TRANSFER,
         "reference": "BANK-1",
+        TOKEN_FIELD: submission_token_new(),
     }
     data.update(extra)
     return data
@@ -216,3 +218,60 @@ def test_in_english(signed_in, front_desk, unit):
     response = client.post(URL, _data(), follow=True)
     receipt = Payment.objects.get().receipt_no
     assert _messages(response) == [f"Payment of ¥100.00 recorded, receipt no. {receipt}."]
+
+
+# --- one-time submission ---------------------------------------------------------------------
+
+
+def test_the_form_carries_a_fresh_one_time_token_and_disables_its_button(
+    signed_in, front_desk, unit
+):
+    client = signed_in(front_desk)
+    first, second = (client.get(URL, **DIALOG).text for _ in range(2))
+    tokens = [
+        re.search(rf'name="{TOKEN_FIELD}" value="([0-9a-f]{{32}})"', html)
+        for html in (first, second)
+    ]
+    assert all(tokens) and tokens[0].group(1) != tokens[1].group(1)
+    assert 'hx-disabled-elt="find button[type=submit]"' in first
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_cash_payment_posted_twice_with_one_token_is_recorded_once(
+    signed_in, front_desk, unit, htmx
+):
+    client = signed_in(front_desk)
+    data = _data(channel=PaymentChannel.CASH, reference="", amount="50")
+    headers = DIALOG if htmx else {}
+    first = client.post(URL, data, **headers)
+    again = client.post(URL, data, **headers)  # a double click, a retry, the back button
+    payment = Payment.objects.get()
+    assert payment.amount_fen == 5000
+    if htmx:
+        assert again.headers["HX-Redirect"] == first.headers["HX-Redirect"] == "/units/DEMO-3-1502/"
+    else:
+        assert again.status_code == 302 and again.url == first.url == "/units/DEMO-3-1502/"
+    page = client.get("/units/DEMO-3-1502/")
+    assert _messages(page) == [
+        f"已登记收款 ¥50.00，收据号 {payment.receipt_no}。",
+        "该表单已提交，未重复登记。",
+    ]
+
+
+def test_a_refused_post_keeps_its_token_for_the_corrected_one(signed_in, front_desk, unit):
+    client = signed_in(front_desk)
+    data = _data(channel=PaymentChannel.WECHAT, reference="")
+    refused = client.post(URL, data, **DIALOG)
+    assert "微信收款必须填写流水号" in refused.text
+    assert f'value="{data[TOKEN_FIELD]}"' in refused.text  # shown again with the same token
+    client.post(URL, {**data, "reference": "WX-1"}, **DIALOG)
+    assert Payment.objects.get().reference == "WX-1"
+
+
+def test_a_post_without_a_token_writes_nothing(signed_in, front_desk, unit):
+    data = _data()
+    del data[TOKEN_FIELD]
+    response = signed_in(front_desk).post(URL, data, **DIALOG)
+    assert "页面已过期，请核对后重新提交。" in response.text
+    assert re.search(rf'name="{TOKEN_FIELD}" value="[0-9a-f]{{32}}"', response.text)
+    assert not Payment.objects.exists()

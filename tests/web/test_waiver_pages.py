@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 
 from propfee.billing.services import contract_version_create, fee_item_create
 from propfee.core.roles import Role
+from propfee.core.submission import TOKEN_FIELD, submission_token_new
 from propfee.ledger.constants import WaiverRequestStatus, WaiverStatus
 from propfee.ledger.models import Waiver, WaiverRequest
 from propfee.ledger.services import waiver_create, waiver_request_create
@@ -54,6 +55,7 @@ def _data(**extra) -> dict:
         "effective_on": "2026-02-20",
         "write_off_reason": "",
         "reason": "电梯停运，协商减免滞纳金",
+        TOKEN_FIELD: submission_token_new(),
     }
     data.update(extra)
     return data
@@ -368,3 +370,14 @@ def test_only_company_admins_set_limits(signed_in, make_user, estate, role):
     assert client.get(LIMITS_URL).status_code == 403
     posted = client.post(LIMITS_URL, {"role": "manager", "component": "principal", "max_yuan": "1"})
     assert posted.status_code == 403
+
+
+def test_a_request_posted_twice_with_one_token_is_filed_once(signed_in, collector, charge):
+    client = signed_in(collector)
+    data = _data()
+    assert 'hx-disabled-elt="find button[type=submit]"' in client.get(_add_url(charge)).text
+    first = client.post(_add_url(charge), data)
+    again = client.post(_add_url(charge), data, follow=True)
+    assert WaiverRequest.objects.count() == 1
+    assert first.url == again.redirect_chain[0][0] == "/units/DEMO-3-1502/"
+    assert "该表单已提交，未重复登记。" in again.text

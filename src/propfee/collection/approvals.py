@@ -1,12 +1,14 @@
 """Decisions on a case's stage approval (阶段审批: 律师函, 法律程序) taken from the manager's
-board: refusing needs a reason. The decision itself (capability and scope, task closed, timeline
-line, audit row) is the run's `case_stage_approve`."""
+board: refusing needs a reason. The decision itself (capability and scope, four eyes — whoever
+asked for the stage may not approve it —, task closed, timeline line, audit row) is the run's
+`case_stage_approve`."""
 
 from __future__ import annotations
 
 from django.db import transaction
 
 from propfee.collection.models import Case
+from propfee.collection.run import stage_requested_by
 from propfee.collection.services import DunningError, case_stage_approve
 from propfee.core.models import User
 
@@ -39,3 +41,6 @@ def case_stage_reject(*, case: Case, actor: User | None, reason: str) -> Case:
     if not reason:
         raise ApprovalError("请填写不同意的原因。")
     return case_stage_approve(case=case, actor=actor, approve=False, note=reason[:REASON_MAX])
+
+
+__all__ = ["ApprovalError", "case_stage_grant", "case_stage_reject", "stage_requested_by"]

@@ -110,9 +110,12 @@ def case_stage_move_plan(*, case: Case, direction: str) -> StageMove:
     )
 
 
-def _approval_request(case: Case, move: StageMove, today: dt.date) -> Task:
+def _approval_request(
+    case: Case, move: StageMove, today: dt.date, requested_by: User | None
+) -> Task:
     """The daily run's approval request: an action keyed (case, stage, 90, day), its approval
-    task for the manager, and the case waiting for the stage (saved by the caller)."""
+    task for the manager, and the case waiting for the stage (saved by the caller). The task
+    names who asked: that person may not approve it."""
     title = f"审批：{move.target_label}"
     action, _ = Action.objects.get_or_create(
         key=f"{case.pk}:{move.target}:{APPROVAL_STEP}:{today:%Y-%m-%d}",
@@ -144,7 +147,11 @@ def _approval_request(case: Case, move: StageMove, today: dt.date) -> Task:
             due_on=working_days_add(today, APPROVAL_DUE_WORKING_DAYS),
             priority=case.priority,
             assigned_to_id=estate_managers(case.company).get(case.estate_id),
+            requested_by=requested_by,
         )
+    elif task.status == TaskStatus.OPEN and task.requested_by_id is None and requested_by:
+        task.requested_by = requested_by
+        task.save(update_fields=["requested_by"])
     case.pending_stage = move.target
     case.pending_since = today
     return task
@@ -172,7 +179,8 @@ def case_stage_move(*, case: Case, direction: str, reason: str, actor: User | No
         "approved_stage": case.approved_stage,
     }
     if move.needs_approval:
-        task = _approval_request(case, move, today)
+        requester = actor if actor is not None and actor.is_authenticated else None
+        task = _approval_request(case, move, today, requester)
         case.save(update_fields=["pending_stage", "pending_since"])
         kind = "approval_requested"
         summary = f"人工升级，提交审批：进入“{move.target_label}”阶段。原因：{reason}"

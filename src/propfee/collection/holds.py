@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from propfee.collection.case_events import case_event_record, open_case_of
 from propfee.collection.constants import HoldKind, IssueCategory, IssueStatus
@@ -27,7 +28,9 @@ from propfee.core.services import audit_record
 from propfee.estates.models import Unit
 from propfee.estates.selectors import units_visible_to
 
-#: The holds a person creates here; the longest a manual hold may run.
+#: The holds a person creates here, and the only ones a person may release (解除): a promise,
+#: installment or dispute hold ends with its promise, plan or issue. The longest a manual hold
+#: may run.
 MANUAL_KINDS = (HoldKind.MANUAL, HoldKind.HARDSHIP, HoldKind.LEGAL)
 MANUAL_HOLD_MAX_DAYS = 180
 
@@ -113,12 +116,23 @@ def hold_create(
 def hold_release(
     *, hold: Hold, actor: User | None, on: dt.date | None = None, reason: str = ""
 ) -> Hold:
-    """解除暂停 from `on` (today): escalation resumes with the run of that day."""
+    """解除暂停 from `on` (today): escalation resumes with the run of that day. Only a hold a
+    person created (`MANUAL_KINDS`) that is still in force or yet to start may be released
+    (`holds_releasable`); a promise, installment or dispute hold ends with what it waits for."""
     unit_action_require(actor, Capability.MANAGE_CASES, hold.unit)
     on = on or timezone.localdate()
     hold = Hold.objects.select_for_update().get(pk=hold.pk)
     if hold.released_on is not None and hold.released_on <= on:
         raise HoldError("该暂停已解除")
+    if hold.kind not in MANUAL_KINDS:
+        raise HoldError(
+            _("“%(kind)s”的暂停随承诺、分期计划或服务争议的处理自动结束，不能手工解除。")
+            % {"kind": hold.get_kind_display()}
+        )
+    if hold.ends_on is not None and hold.ends_on < on:
+        raise HoldError(
+            _("该暂停已于 %(day)s 到期结束，无需解除。") % {"day": hold.ends_on.isoformat()}
+        )
     hold.released_on = max(on, hold.starts_on)
     hold.save(update_fields=["released_on"])
     summary = f"解除暂停催收（{hold.get_kind_display()}）" + (f"：{reason}" if reason else "")
@@ -182,10 +196,28 @@ def active_holds(
     return result
 
 
-def holds_visible_to(user: User) -> QuerySet[Hold]:
-    """The holds of the units the user sees, newest first."""
+def holds_releasable(on: dt.date) -> Q:
+    """The condition of a hold a person may release on `on` (`hold_release`'s rule): one of
+    `MANUAL_KINDS`, not released by then, not ended before."""
+    return (
+        Q(kind__in=MANUAL_KINDS)
+        & (Q(released_on__isnull=True) | Q(released_on__gt=on))
+        & (Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+    )
+
+
+def holds_visible_to(user: User, *, on: dt.date | None = None) -> QuerySet[Hold]:
+    """The holds of the units the user sees, newest first; each says whether it may be
+    released on `on` (today): `releasable`."""
     return (
         Hold.objects.filter(unit__in=units_visible_to(user).values("pk"))
+        .annotate(
+            releasable=Case(
+                When(holds_releasable(on or timezone.localdate()), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
         .select_related("unit__estate", "created_by", "issue")
         .order_by("-starts_on", "-pk")
     )

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from django.db.models import Count, F, Model, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Model, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -128,7 +128,8 @@ class ApprovalsQueue:
 
 
 def stage_approvals(user: User, estate: Estate | None = None) -> QuerySet[Task]:
-    """Open approval tasks of cases still waiting for that stage, oldest due first."""
+    """Open approval tasks of cases still waiting for that stage, oldest due first; each says
+    whether `user` asked for it (`own_request`: then someone else approves it)."""
     return (
         tasks_managed_by(user, estate)
         .filter(
@@ -136,6 +137,9 @@ def stage_approvals(user: User, estate: Estate | None = None) -> QuerySet[Task]:
             status=TaskStatus.OPEN,
             case__status=CaseStatus.OPEN,
             case__pending_stage=F("stage"),
+        )
+        .annotate(
+            own_request=ExpressionWrapper(Q(requested_by_id=user.pk), output_field=BooleanField())
         )
         .select_related("case", "unit__estate", "assigned_to", "case__collector")
         .order_by("due_on", "-priority", "pk")

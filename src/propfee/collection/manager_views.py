@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from propfee.analytics.charts import chart_data, yuan_values
-from propfee.collection.approvals import case_stage_grant, case_stage_reject
+from propfee.collection.approvals import case_stage_grant, case_stage_reject, stage_requested_by
 from propfee.collection.constants import StageKey, TaskKind
 from propfee.collection.form_pages import form_page
 from propfee.collection.manager_selectors import (
@@ -169,9 +169,11 @@ def _approval_summary(case: Case) -> list[tuple[str, str]]:
 @get_or_post
 @capability_required(Capability.MANAGE_CASES, Capability.APPROVE_COLLECTION)
 def stage_approve(request: StaffRequest, pk: int) -> HttpResponseBase:
-    """同意进入阶段, after a confirmation; the next run enters the stage."""
+    """同意进入阶段, after a confirmation; the next run enters the stage. The manager who asked
+    for the stage is told that someone else approves it (the service refuses it too)."""
     case = _approval_case(request, pk)
     stage = StageKey(case.pending_stage).label
+    own_request = stage_requested_by(case=case, user=request.user)
     form = NoteForm(request.POST or None, label=_("审批意见"))
 
     def save() -> tuple[str, str]:
@@ -196,6 +198,7 @@ def stage_approve(request: StaffRequest, pk: int) -> HttpResponseBase:
             % {"stage": stage}
         ),
         summary=lambda: _approval_summary(case),
+        intro=_("这是您本人提交的升级申请，需由其他负责人审批。") if own_request else "",
     )
 
 

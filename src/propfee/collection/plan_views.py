@@ -95,6 +95,7 @@ def plan_new(request: StaffRequest) -> HttpResponseBase:
         back_label=_("分期计划"),
         save=save,
         intro=_("按期数平均分期，末期含尾差；批准后暂停催收，逾期超过宽限天数未还则恢复催收。"),
+        once=True,
     )
 
 

@@ -1,6 +1,10 @@
 """Policy writes and reads (催收策略): create a policy, add an immutable version, export and
 import YAML, load the shipped presets, and find the version each estate follows.
 
+A policy is a company-wide setting: changing what an estate follows needs a company admin or a
+manager whose scope covers every estate the change concerns (`estates_cover_require`) — the
+estate chosen for, or every estate following the policy edited.
+
 A version's `definition` is always stored as `definition_data(definition_parse(raw))`, so what
 is stored has been validated and is in one normal form."""
 
@@ -25,6 +29,7 @@ from propfee.core.models import AuditAction, User
 from propfee.core.roles import Capability, require
 from propfee.core.services import audit_record
 from propfee.estates.models import Company, Estate
+from propfee.estates.selectors import estates_cover_require
 
 # The shipped presets, in the order they are loaded; the first is the company default.
 PRESET_FILES = ("default", "fast", "standard4", "fourweeks", "segmented")
@@ -71,8 +76,11 @@ def policy_create(
     note: str = "",
 ) -> Policy:
     """A new policy with its version 1 (`definition`: the JSON/YAML mapping). `is_default`
-    makes it the company's default instead of the present one."""
-    require(actor, Capability.MANAGE_POLICIES)
+    makes it the company's default instead of the present one (a change for every estate that
+    follows the default)."""
+    estates_cover_require(
+        actor, Capability.MANAGE_POLICIES, _default_followers(company.pk) if is_default else ()
+    )
     code = code.strip()
     if not code or not name.strip():
         raise PolicyError("策略编码和名称不能为空。")
@@ -100,8 +108,9 @@ def policy_version_create(
     *, policy: Policy, definition: Any, actor: User | None, note: str = ""
 ) -> PolicyVersion:
     """A new immutable version of `policy`; earlier versions stay as they were (the actions
-    they caused keep pointing at them). The next run follows the new version."""
-    require(actor, Capability.MANAGE_POLICIES)
+    they caused keep pointing at them). The next run follows the new version, for every
+    estate following the policy: the actor must cover them all."""
+    estates_cover_require(actor, Capability.MANAGE_POLICIES, policy_estate_ids(policy))
     data = _normal(definition)
     policy = Policy.objects.select_for_update().get(pk=policy.pk)
     last = policy.versions.aggregate(n=Max("number"))["n"] or 0
@@ -110,6 +119,22 @@ def policy_version_create(
     )
     _audit(actor, version, f"催收策略“{policy.name}”新版本 v{version.number}")
     return version
+
+
+def _default_followers(company_id: int) -> set[int]:
+    """The estates of the company that chose no policy: they follow the company default."""
+    return set(
+        Estate.objects.filter(company_id=company_id)
+        .filter(policy_choice__isnull=True)
+        .values_list("pk", flat=True)
+    )
+
+
+def policy_estate_ids(policy: Policy) -> set[int]:
+    """The estates that follow `policy` now: those that chose it, and for the company default
+    those that chose none."""
+    chosen = set(EstatePolicy.objects.filter(policy=policy).values_list("estate_id", flat=True))
+    return chosen | _default_followers(policy.company_id) if policy.is_default else chosen
 
 
 def policy_current_version(policy: Policy) -> PolicyVersion | None:
@@ -244,8 +269,9 @@ def estate_policy_versions(company: Company) -> dict[int, PolicyVersion]:
 
 @transaction.atomic
 def estate_policy_set(*, estate: Estate, policy: Policy | None, actor: User | None) -> None:
-    """Make `estate` follow `policy` (None: the company default)."""
-    require(actor, Capability.MANAGE_POLICIES)
+    """Make `estate` follow `policy` (None: the company default); the actor must cover the
+    estate."""
+    estates_cover_require(actor, Capability.MANAGE_POLICIES, [estate.pk])
     if policy is not None and policy.company_id != estate.company_id:
         raise PolicyError("策略不属于该项目所在的物业公司。")
     EstatePolicy.objects.filter(estate=estate).delete()

@@ -314,6 +314,8 @@ def policy_edit(request: StaffRequest, pk: int) -> HttpResponseBase:
                     actor=request.user,
                     note=form.cleaned_data["note"] or _("在页面中修改"),
                 )
+            except roles.ScopeTooNarrow:
+                raise  # a 403 that says why
             except roles.PermissionDenied as exc:
                 raise PermissionDenied from exc
             except (DefinitionError, PolicyError) as exc:
@@ -388,6 +390,8 @@ def policy_import(request: StaffRequest) -> HttpResponseBase:
             actor=request.user,
             note=form.cleaned_data["note"],
         )
+    except roles.ScopeTooNarrow:
+        raise  # a 403 that says why
     except roles.PermissionDenied as exc:
         raise PermissionDenied from exc
     except DefinitionError as exc:
@@ -425,6 +429,8 @@ def estate_policy_choose(request: StaffRequest, estate_id: int) -> HttpResponseB
             return redirect("collection:policy_list")
     try:
         estate_policy_set(estate=estate, policy=policy, actor=request.user)
+    except roles.ScopeTooNarrow:
+        raise  # a 403 that says why
     except roles.PermissionDenied as exc:
         raise PermissionDenied from exc
     except PolicyError as exc:

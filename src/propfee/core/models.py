@@ -118,3 +118,22 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.object_repr}"
+
+
+class SubmissionToken(models.Model):
+    """One form submission that wrote money or a document (表单提交凭据): the one-time token the
+    form carried, claimed in the same transaction as the write. The unique key makes a second
+    post of the same form (a double click, a retry, the back button) find the first one and
+    its outcome page instead of writing again."""
+
+    key = models.CharField(_("提交凭据"), max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    claimed_at = models.DateTimeField(_("提交时间"), default=timezone.now, db_index=True)
+    result_url = models.CharField(_("结果页面"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("表单提交凭据")
+        verbose_name_plural = _("表单提交凭据")
+
+    def __str__(self) -> str:
+        return f"{self.key} · {self.claimed_at:%Y-%m-%d %H:%M}"

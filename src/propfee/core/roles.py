@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core import exceptions as django_exceptions
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -181,6 +182,13 @@ def role_can(user: User, capability: str) -> bool:
 
 class PermissionDenied(Exception):
     """Raised by a service when the actor lacks the capability the write needs."""
+
+
+class ScopeTooNarrow(PermissionDenied, django_exceptions.PermissionDenied):
+    """Raised by a service when a company-wide setting (an estate's collection policy, a message
+    template, the company's daily run) is changed by someone whose scope does not cover every
+    estate it concerns. The message is for the user; a view that lets it through answers 403
+    with it."""
 
 
 def require(user: User | None, capability: str) -> None:

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from propfee.core.models import AuditAction
 from propfee.core.roles import Capability, PermissionDenied, role_can
 from propfee.core.services import audit_record
+from propfee.core.submission import SubmissionMissing, submission_once, submitted_response
 from propfee.documents.bundle import evidence_bundle_build
 from propfee.documents.constants import BATCH_PAGE_MAX_UNITS, EDITABLE_KINDS
 from propfee.documents.content import Content
@@ -119,22 +120,26 @@ def document_generate(request: StaffRequest, code: str) -> HttpResponseBase:
     if not form.is_valid():
         messages.error(request, _("请选择文书类型，缴费期限应在3至90天之间"))
         return redirect(_unit_url(unit))
-    try:
+
+    def save() -> tuple[str, str]:
         document = document_render(
             kind=form.cleaned_data["kind"],
             unit=unit,
             actor=request.user,
             deadline_days=form.cleaned_data.get("deadline_days"),
         )
-    except DocumentError as error:
+        message = _("已生成%(kind)s %(number)s") % {
+            "kind": document.get_kind_display(),
+            "number": document.number,
+        }
+        return message, _unit_url(unit)
+
+    try:
+        submitted = submission_once(request, save, fallback_url=_unit_url(unit))
+    except (DocumentError, SubmissionMissing) as error:
         messages.error(request, str(error))
         return redirect(_unit_url(unit))
-    messages.success(
-        request,
-        _("已生成%(kind)s %(number)s")
-        % {"kind": document.get_kind_display(), "number": document.number},
-    )
-    return redirect(_unit_url(unit))
+    return submitted_response(request, submitted)
 
 
 @capability_required(Capability.VIEW_UNITS)
@@ -174,7 +179,9 @@ def delivery_add(request: StaffRequest, pk: int) -> HttpResponseBase:
     form = DeliveryForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        unit = document.unit
+
+        def save() -> tuple[str, str]:
             delivery_record(
                 document=document,
                 method=data["method"],
@@ -186,11 +193,14 @@ def delivery_add(request: StaffRequest, pk: int) -> HttpResponseBase:
                 note=data.get("note", ""),
                 actor=request.user,
             )
-        except DocumentError as error:
+            return _("已登记送达"), _unit_url(unit)
+
+        try:
+            submitted = submission_once(request, save, fallback_url=_unit_url(unit))
+        except (DocumentError, SubmissionMissing) as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("已登记送达"))
-            return redirect(_unit_url(document.unit))
+            return submitted_response(request, submitted)
     return render(request, "documents/delivery_add.html", {"document": document, "form": form})
 
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from propfee.core.models import AuditAction, AuditEntry, StaffScope, User
-from propfee.core.roles import COMPANY_WIDE_ROLES, Capability, role_can
+from propfee.core.roles import COMPANY_WIDE_ROLES, Capability, ScopeTooNarrow, require, role_can
 from propfee.estates.models import Building, Estate, Occupancy, Party, PartyPhone, Unit
 
 _DIGITS_RE = re.compile(r"^\d{3,11}$")
@@ -69,6 +71,37 @@ def estates_visible_to(user: User) -> QuerySet[Estate]:
     return qs.filter(
         Q(pk__in=scope.estate_ids) | Q(buildings__pk__in=scope.building_ids)
     ).distinct()
+
+
+def estates_covered_by(user: User, estate_ids: Iterable[int]) -> bool:
+    """Whether `user`'s scope holds every one of `estate_ids` whole — not a building of it:
+    what a company-wide setting asks of whoever changes it. Company admins cover their
+    company, superusers every company; others the estates assigned to them."""
+    wanted = set(estate_ids)
+    scope = scope_for(user)
+    if scope.all:
+        if scope.company_id is None:
+            return True
+        return (
+            not Estate.objects.filter(pk__in=wanted).exclude(company_id=scope.company_id).exists()
+        )
+    return wanted <= scope.estate_ids
+
+
+def estates_cover_require(actor: User | None, capability: str, estate_ids: Iterable[int]) -> None:
+    """Refuse (ScopeTooNarrow) a change to a company-wide setting that concerns `estate_ids`
+    unless `actor` holds `capability` and covers each of them (`estates_covered_by`); `None`
+    is the system itself."""
+    require(actor, capability)
+    if actor is not None and not estates_covered_by(actor, estate_ids):
+        raise ScopeTooNarrow(
+            _("该设置涉及您负责范围以外的项目，只有公司管理员或负责全部相关项目的经理可以修改。")
+        )
+
+
+def company_estate_ids(company_id: int) -> list[int]:
+    """Every estate of the company: what a setting for the whole company concerns."""
+    return list(Estate.objects.filter(company_id=company_id).values_list("pk", flat=True))
 
 
 def buildings_visible_to(user: User) -> QuerySet[Building]:

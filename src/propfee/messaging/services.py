@@ -34,7 +34,7 @@ from propfee.core.services import (
     snapshot_diff,
 )
 from propfee.estates.models import Company, Occupancy, Party, PartyPhone, Unit
-from propfee.estates.selectors import current_payer
+from propfee.estates.selectors import company_estate_ids, current_payer, estates_cover_require
 from propfee.messaging import providers
 from propfee.messaging.compliance import (
     Problem,
@@ -133,8 +133,9 @@ def template_create(
     audience: str = Audience.PAYER,
     provider_template_code: str = "",
 ) -> MessageTemplate:
-    """A new draft template. It may have problems: they are shown, and block approval."""
-    require(actor, Capability.MANAGE_TEMPLATES)
+    """A new draft template. It may have problems: they are shown, and block approval. A
+    template serves the whole company: the actor must cover every estate."""
+    estates_cover_require(actor, Capability.MANAGE_TEMPLATES, company_estate_ids(company.pk))
     stage = stage.strip()
     if not stage or not name.strip():
         raise MessagingError("请填写模板名称和催收阶段。")
@@ -174,8 +175,10 @@ def template_update(
     provider_template_code: str = "",
 ) -> MessageTemplate:
     """Edit the text. A changed text returns an approved template to draft: what is sent
-    is always exactly what a manager approved."""
-    require(actor, Capability.MANAGE_TEMPLATES)
+    is always exactly what a manager approved. The actor must cover every estate."""
+    estates_cover_require(
+        actor, Capability.MANAGE_TEMPLATES, company_estate_ids(template.company_id)
+    )
     template = MessageTemplate.objects.select_for_update().get(pk=template.pk)
     before = model_snapshot(template, TEMPLATE_FIELDS)
     template.name = name.strip() or template.name
@@ -200,8 +203,11 @@ def template_update(
 
 @transaction.atomic
 def template_approve(*, template: MessageTemplate, actor: User | None) -> MessageTemplate:
-    """Approve a template for sending (审批). Refused while it has any compliance problem."""
-    require(actor, Capability.APPROVE_TEMPLATES)
+    """Approve a template for sending (审批). Refused while it has any compliance problem, and
+    unless the actor covers every estate."""
+    estates_cover_require(
+        actor, Capability.APPROVE_TEMPLATES, company_estate_ids(template.company_id)
+    )
     template = MessageTemplate.objects.select_for_update().get(pk=template.pk)
     problems = template_check(template)
     if problems:
@@ -243,8 +249,11 @@ def messaging_defaults_load(
 ) -> int:
     """Add the default templates of the collection ladder (Chinese, polite, lawful) that the
     company does not have yet; returns how many were added. They are drafts for a manager to
-    review and approve, unless `approve` (the demo company). Running it again adds nothing."""
+    review and approve, unless `approve` (the demo company). Running it again adds nothing.
+    Templates serve the whole company: the actor must cover every estate."""
     from propfee.messaging.defaults import DEFAULT_TEMPLATES
+
+    estates_cover_require(actor, Capability.MANAGE_TEMPLATES, company_estate_ids(company.pk))
 
     existing = set(
         MessageTemplate.objects.filter(company=company, language=DEFAULT_LANGUAGE).values_list(

@@ -19,7 +19,8 @@ class Payment(models.Model):
     (冲销); what it pays is in `ledger.Allocation`, recomputed by the engine.
 
     `designations` is the ordered list of charge ids the payer picked (指定账单), first paid
-    first; `posted_seq` (the pk) orders payments received on the same day."""
+    first; `posted_seq` (the pk) orders payments received on the same day. A retry finds the
+    payment by (channel, reference) or by `idempotency_key`."""
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="payments")
     payer = models.ForeignKey(
@@ -34,6 +35,11 @@ class Payment(models.Model):
     received_on = models.DateField(_("收款日期"))
     channel = models.CharField(_("收款方式"), max_length=16, choices=PaymentChannel.choices)
     reference = models.CharField(_("流水号"), max_length=64)
+    # The caller's key of one recording (a form's one-time token): a cash payment without a
+    # reference has nothing else that makes a retry find it.
+    idempotency_key = models.CharField(
+        _("幂等键"), max_length=64, blank=True, default="", db_default="", editable=False
+    )
     designations = models.JSONField(_("指定账单"), default=list, blank=True)
     status = models.CharField(
         _("状态"), max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.RECORDED
@@ -56,6 +62,11 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["channel", "reference"], name="one_payment_per_reference"
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="one_payment_per_idempotency_key",
             ),
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(condition=~Q(reference=""), name="payment_reference_required"),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from propfee.billing.models import Charge
 from propfee.core.bulk import many_values, rows_insert
@@ -48,6 +49,7 @@ BULK_PAYMENT_FIELDS = (
 
 _CHANNEL_VALUES = frozenset(PaymentChannel.values)
 _REFERENCE_MAX: int = Payment._meta.get_field("reference").max_length  # type: ignore[assignment]
+_KEY_MAX: int = Payment._meta.get_field("idempotency_key").max_length  # type: ignore[assignment]
 
 # Allowed status changes of a payment (anything else is a PaymentTransitionError).
 PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -99,18 +101,39 @@ def receipt_numbers_take(*, estate: Estate, year: int, count: int) -> list[str]:
     ]
 
 
-def _payment_check(*, channel: str, amount_fen: int, reference: str) -> str:
-    """The rules every recorded payment meets; returns the reference stripped."""
+def _payment_check(*, channel: str, amount_fen: int, reference: str, received_on: dt.date) -> str:
+    """The rules every recorded payment meets; returns the reference stripped. Money cannot
+    arrive after today (Asia/Shanghai): a future date is a typing error, and it would let the
+    payment skip ahead of the ones received before it in the replay."""
     if channel not in _CHANNEL_VALUES:
         raise PaymentError(f"未知的收款方式：{channel}")
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise PaymentError("收款金额必须大于0")
+    if received_on > (today := timezone.localdate()):
+        raise PaymentError(
+            _("收款日期 %(day)s 晚于今天（%(today)s），不能登记。")
+            % {"day": received_on.isoformat(), "today": today.isoformat()}
+        )
     reference = reference.strip()
     if not reference and channel != PaymentChannel.CASH:
         raise PaymentError(f"{PaymentChannel(channel).label}收款必须填写流水号")
     if len(reference) > _REFERENCE_MAX:
         raise PaymentError("流水号过长")
     return reference
+
+
+def _existing_by_key(key: str, *, unit: Unit, amount_fen: int, channel: str) -> Payment | None:
+    """The payment already recorded under the idempotency key: a retry returns it. The same
+    key for another unit, amount or channel is not a retry: refused."""
+    payment = Payment.objects.filter(idempotency_key=key).first()
+    if payment is not None and (
+        payment.unit_id != unit.pk or payment.amount_fen != amount_fen or payment.channel != channel
+    ):
+        raise PaymentError(
+            _("该提交已登记为另一笔收款（收据号 %(receipt_no)s），未重复登记。")
+            % {"receipt_no": payment.receipt_no}
+        )
+    return payment
 
 
 def _existing(channel: str, reference: str, *, unit: Unit, amount_fen: int) -> Payment | None:
@@ -135,23 +158,45 @@ def payment_record(
     actor: User | None,
     designations: Sequence[int] = (),
     payer: Party | None = None,
+    idempotency_key: str = "",
 ) -> Payment:
     """Record money received for `unit` and allocate it (核销) as the engine says.
 
-    Idempotent on (channel, reference): a second call with the same pair returns the payment
-    recorded first and writes nothing. Non-cash payments need the bank/gateway reference; cash
-    without one gets its receipt number as reference. `designations` are the charges the payer
-    picked, paid first in that order. The payer defaults to the unit's payer on `received_on`."""
+    Idempotent on (channel, reference), and on `idempotency_key` when given: a second call with
+    the same pair or key returns the payment recorded first and writes nothing. Non-cash
+    payments need the bank/gateway reference; cash without one needs an `idempotency_key` (the
+    front desk's form token; an import derives a reference instead), so that no retry records
+    it twice, and gets its receipt number as reference. The received date cannot be after
+    today. `designations` are the charges the payer picked, paid first in that order. The payer
+    defaults to the unit's payer on `received_on`."""
     _scope_require(actor, Capability.RECORD_PAYMENTS, unit.estate_id)
-    reference = _payment_check(channel=channel, amount_fen=amount_fen, reference=reference)
-    if reference and (existing := _existing(channel, reference, unit=unit, amount_fen=amount_fen)):
-        return existing
+    reference = _payment_check(
+        channel=channel, amount_fen=amount_fen, reference=reference, received_on=received_on
+    )
+    key = idempotency_key.strip()
+    if len(key) > _KEY_MAX:
+        raise PaymentError(_("幂等键过长（最多 %(max)s 个字符）") % {"max": _KEY_MAX})
+    if not reference and not key:
+        raise PaymentError(
+            _("未填写流水号的现金收款须提供幂等键（idempotency_key），以免重试时重复登记。")
+        )
 
+    def existing() -> Payment | None:
+        if key and (
+            found := _existing_by_key(key, unit=unit, amount_fen=amount_fen, channel=channel)
+        ):
+            return found
+        return (
+            _existing(channel, reference, unit=unit, amount_fen=amount_fen) if reference else None
+        )
+
+    if found := existing():
+        return found
     # The unit first (the one lock order); a concurrent retry of the same payment waits here and
     # then finds the first one.
     Unit.objects.select_for_update().filter(pk=unit.pk).values_list("pk").get()
-    if reference and (existing := _existing(channel, reference, unit=unit, amount_fen=amount_fen)):
-        return existing
+    if found := existing():
+        return found
     chosen = list(dict.fromkeys(int(charge_id) for charge_id in designations))
     if chosen:
         found = set(Charge.objects.filter(unit=unit, pk__in=chosen).values_list("pk", flat=True))
@@ -176,12 +221,11 @@ def payment_record(
                 designations=chosen,
                 receipt_no=receipt_no,
                 recorded_by=actor if actor is not None and actor.is_authenticated else None,
+                idempotency_key=key,
             )
     except IntegrityError:
-        if reference and (
-            existing := _existing(channel, reference, unit=unit, amount_fen=amount_fen)
-        ):
-            return existing
+        if found := existing():
+            return found
         raise
 
     unit_reallocate(unit=unit)
@@ -325,7 +369,12 @@ def payments_record_bulk(
     `unit_reallocate` stores). A few queries per estate and year and per 500 units, not per
     payment; one audit row per payment in one batch. All or nothing: one bad row refuses all."""
     references = [
-        _payment_check(channel=row.channel, amount_fen=row.amount_fen, reference=row.reference)
+        _payment_check(
+            channel=row.channel,
+            amount_fen=row.amount_fen,
+            reference=row.reference,
+            received_on=row.received_on,
+        )
         for row in rows
     ]
     rows = [replace(row, reference=ref) for row, ref in zip(rows, references, strict=True)]

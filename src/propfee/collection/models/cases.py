@@ -223,6 +223,16 @@ class Task(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     result = models.CharField(_("处理结果"), max_length=500, blank=True)
+    # Who asked for the stage an approval task decides (a manager's 人工升级); None when the
+    # run asked. The requester may not approve it (four eyes).
+    requested_by = models.ForeignKey(
+        User,
+        verbose_name=_("申请人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("催收任务")

@@ -27,6 +27,7 @@ from propfee.collection.run.service import (
     DunningRunLocked,
     case_stage_approve,
     dunning_run,
+    stage_requested_by,
 )
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "RunReport",
     "case_stage_approve",
     "dunning_run",
+    "stage_requested_by",
 ]

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from propfee.collection.constants import RunStatus, StageKey, TaskKind, TaskStatus
 from propfee.collection.definition import Definition, definition_parse
@@ -25,6 +26,7 @@ from propfee.core.models import AuditAction, User
 from propfee.core.roles import Capability, require
 from propfee.core.services import audit_record
 from propfee.estates.models import Company
+from propfee.estates.selectors import company_estate_ids, estates_cover_require
 
 
 class DunningError(ValueError):
@@ -121,6 +123,9 @@ def dunning_run(
     require(actor, Capability.RUN_DUNNING)
     if actor is not None and actor.company_id not in (None, company.pk):
         raise DunningError("不能为其他物业公司运行催收批次。")
+    if not dry_run:
+        # The run acts on every estate of the company: only someone who covers them all.
+        estates_cover_require(actor, Capability.RUN_DUNNING, company_estate_ids(company.pk))
     override: Definition | None = None
     if policy_override is not None:
         if not dry_run:
@@ -215,6 +220,19 @@ def _pre_due_report(
 
 
 @transaction.atomic
+def stage_requested_by(*, case: Case, user: User | None) -> bool:
+    """Whether `user` asked for the stage `case` waits to enter (and so may not approve it)."""
+    if user is None or not user.is_authenticated or not case.pending_stage:
+        return False
+    return Task.objects.filter(
+        case=case,
+        kind=TaskKind.APPROVAL,
+        status=TaskStatus.OPEN,
+        stage=case.pending_stage,
+        requested_by=user,
+    ).exists()
+
+
 def case_stage_approve(
     *, case: Case, actor: User | None, approve: bool = True, note: str = ""
 ) -> Case:
@@ -228,6 +246,10 @@ def case_stage_approve(
         raise DunningError("该案件没有待审批的阶段。")
     stage = case.pending_stage
     label = StageKey(stage).label
+    if approve and stage_requested_by(case=case, user=actor):
+        # Four eyes, as on waivers and installment plans: a manager's own move up is approved
+        # by someone else.
+        raise DunningError(_("不能审批自己提交的升级申请，请由其他负责人审批。"))
     if approve:
         case.approved_stage = stage
     case.pending_stage = ""

@@ -28,6 +28,12 @@ from propfee.core.money import format_yuan
 from propfee.core.personal_data import PersonalDataError
 from propfee.core.roles import Capability, role_can
 from propfee.core.services import personal_data_reveal_record
+from propfee.core.submission import (
+    TOKEN_FIELD,
+    SubmissionMissing,
+    submission_once,
+    submitted_response,
+)
 from propfee.estates import services
 from propfee.estates.constants import TITLE_ROLES
 from propfee.estates.models import Occupancy, Unit
@@ -62,11 +68,12 @@ get_or_post = require_http_methods(["GET", "POST"])
 
 @contextmanager
 def refusals_shown_on(form: forms.Form) -> Iterator[None]:
-    """Run service calls: a refusal (EstatesError, PersonalDataError, PaymentError) becomes an
-    error at the top of `form`; a missing capability, a 403."""
+    """Run service calls: a refusal (EstatesError, PersonalDataError, PaymentError, a post
+    without its one-time token) becomes an error at the top of `form`; a missing capability,
+    a 403."""
     try:
         yield
-    except (services.EstatesError, PersonalDataError, PaymentError) as exc:
+    except (services.EstatesError, PersonalDataError, PaymentError, SubmissionMissing) as exc:
         form.add_error(None, str(exc))
     except roles.PermissionDenied as exc:
         raise PermissionDenied from exc
@@ -312,10 +319,12 @@ def payment_add(request: StaffRequest, code: str) -> HttpResponseBase:
     if form.is_valid():
         data = form.cleaned_data
         reference = data["reference"].strip()
-        existed = bool(reference) and (
-            Payment.objects.filter(channel=data["channel"], reference=reference).exists()
-        )
-        with refusals_shown_on(form):
+        unit_url = reverse("web:unit_detail", args=[unit.code])
+
+        def save() -> tuple[str, str]:
+            existed = bool(reference) and (
+                Payment.objects.filter(channel=data["channel"], reference=reference).exists()
+            )
             payment = payment_record(
                 unit=unit,
                 amount_fen=form.amount_fen(),
@@ -324,14 +333,19 @@ def payment_add(request: StaffRequest, code: str) -> HttpResponseBase:
                 reference=reference,
                 designations=data["designations"],
                 actor=request.user,
+                # A cash payment without a reference is kept from being recorded twice by the
+                # form's one-time token as well.
+                idempotency_key=request.POST.get(TOKEN_FIELD, ""),
             )
-            values = {
-                "amount": format_yuan(payment.amount_fen),
-                "receipt_no": payment.receipt_no,
-            }
+            values = {"amount": format_yuan(payment.amount_fen), "receipt_no": payment.receipt_no}
             if existed:
                 message = _("该流水号已登记过，未重复登记：¥%(amount)s，收据号 %(receipt_no)s。")
             else:
                 message = _("已登记收款 ¥%(amount)s，收据号 %(receipt_no)s。")
-            return _done(request, unit, message % values)
+            return message % values, unit_url
+
+        with refusals_shown_on(form):
+            return submitted_response(
+                request, submission_once(request, save, fallback_url=unit_url)
+            )
     return _dialog(request, unit, "web/units/_payment_add.html", _("登记收款"), {"form": form})

@@ -25,6 +25,7 @@ from propfee.billing.models import Charge
 from propfee.core import roles
 from propfee.core.money import format_yuan
 from propfee.core.roles import Capability, Role, role_can
+from propfee.core.submission import SubmissionMissing, submission_once, submitted_response
 from propfee.ledger.constants import Component, WaiverKind, WaiverStatus
 from propfee.ledger.exports import WAIVER_REQUEST_EXPORT
 from propfee.ledger.models import Waiver, WaiverRequest
@@ -64,10 +65,11 @@ DECIDES = {
 
 @contextmanager
 def refusals_shown_on(form: forms.Form) -> Iterator[None]:
-    """A ledger refusal becomes an error at the top of `form`; a missing capability, a 403."""
+    """A ledger refusal (or a post without its one-time token) becomes an error at the top of
+    `form`; a missing capability, a 403."""
     try:
         yield
-    except LedgerError as exc:
+    except (LedgerError, SubmissionMissing) as exc:
         form.add_error(None, str(exc))
     except roles.PermissionDenied as exc:
         raise PermissionDenied from exc
@@ -101,7 +103,9 @@ def waiver_request_add(request: StaffRequest, code: str, charge_id: int) -> Http
     form = WaiverRequestForm(request.POST or None, initial=initial)
     if form.is_valid():
         data = form.cleaned_data
-        with refusals_shown_on(form):
+        unit_url = reverse("web:unit_detail", args=[unit.code])
+
+        def save() -> tuple[str, str]:
             filed = waiver_request_create(
                 charge=charge,
                 kind=data["kind"],
@@ -119,7 +123,12 @@ def waiver_request_add(request: StaffRequest, code: str, charge_id: int) -> Http
                 "principal": format_yuan(filed.principal_fen),
                 "penalty": format_yuan(filed.penalty_fen),
             }
-            return _done(request, unit, message)
+            return message, unit_url
+
+        with refusals_shown_on(form):
+            return submitted_response(
+                request, submission_once(request, save, fallback_url=unit_url)
+            )
     title = _("申请减免：%(fee_item)s %(start)s — %(end)s") % {
         "fee_item": charge.fee_item.name,
         "start": charge.period_start.isoformat(),
