@@ -134,3 +134,22 @@ def test_no_advisory_lock_is_left_after_a_run_finished_or_failed(run, owing, com
         run(D(2026, 4, 2), force=True)
     assert _advisory_locks() == 0
     assert DunningRun.objects.filter(status=RunStatus.FAILED).count() == 1
+
+
+@pytest.mark.skipif(
+    connection.vendor == "postgresql", reason="PostgreSQL: the advisory lock decides, not rows"
+)
+def test_a_live_process_with_a_stale_heartbeat_is_not_running_the_run(run, owing, company):
+    """A row left by a process that lives on (a web worker whose failed run could not mark its
+    row) is taken over after the stale timeout all the same."""
+    owing("101", months=[1, 2])
+    left = DunningRun.objects.create(
+        company=company,
+        as_of=D(2026, 4, 1),
+        status=RunStatus.RUNNING,
+        holder=lock.this_holder(),
+        heartbeat_at=timezone.now() - lock.stale_after() - dt.timedelta(seconds=1),
+    )
+    assert run(D(2026, 4, 1)).cases_opened == 1
+    left.refresh_from_db()
+    assert left.status == RunStatus.FAILED

@@ -7,11 +7,11 @@ that a `running` DunningRun row of the company is left over from a dead run.
 
 SQLite: the `running` DunningRun row is the lock. It names its holder (host:pid) and carries a
 heartbeat; it is stale, and is taken over, when its holder is a process of this machine that no
-longer exists, or when its heartbeat is older than `PROPFEE_RUN_LOCK_STALE_SECONDS` (default 10
-minutes). The heartbeat is written when the lock is taken: the run's writes that follow are
-one write transaction, during which SQLite keeps every other writer out, so no one can take
-over a live run in the middle of its work whatever its length, and a refresh inside that
-transaction would be seen by no one before the commit that releases the lock anyway.
+longer exists (at once), or when its heartbeat is older than `PROPFEE_RUN_LOCK_STALE_SECONDS`
+(default 10 minutes). The heartbeat is written when the lock is taken: the run's writes that
+follow are one write transaction, during which SQLite keeps every other writer out, so no one
+can take over a live run in the middle of its work whatever its length, and a refresh inside
+that transaction would be seen by no one before the commit that releases the lock anyway.
 
 A left-over row is closed as `failed` with the reason, audit-logged; `dunning_run_unlock` (the
 `propfee dunning unlock` command) does the same by hand and refuses while the holder is alive."""
@@ -92,11 +92,11 @@ def holder_alive(holder: str) -> bool | None:
 
 
 def _row_stale(run: DunningRun, now: dt.datetime) -> bool:
-    alive = holder_alive(run.holder)
-    if alive is False:
+    """Left over: its holder is gone from this machine, or its heartbeat is older than the
+    stale timeout. (A live process whose heartbeat is that old is not running the run: on
+    SQLite a run's work is one write transaction, which no takeover could enter anyway.)"""
+    if holder_alive(run.holder) is False:
         return True
-    if alive is True:
-        return False
     beat = run.heartbeat_at or run.started_at
     return now - beat > stale_after()
 
@@ -207,7 +207,8 @@ def dunning_run_unlock(*, company: Company, actor: User | None) -> list[Released
     """Release `company`'s run lock by hand (`propfee dunning unlock`): close its `running`
     rows as failed, audit-logged, and return them. Refused (DunningRunLocked) while the holder
     is known to be alive: the PostgreSQL session holding the advisory lock, or a process of
-    this machine; a holder on another machine is taken at the operator's word."""
+    this machine with a fresh heartbeat; a holder on another machine is taken at the
+    operator's word."""
     from propfee.core.roles import Capability, require
 
     require(actor, Capability.RUN_DUNNING)
@@ -222,8 +223,10 @@ def dunning_run_unlock(*, company: Company, actor: User | None) -> list[Released
             )
     with transaction.atomic():
         rows = _running_rows(company)
+        now = timezone.now()
         for row in rows:
-            if holder_alive(row.holder) and connection.vendor != "postgresql":
+            live = holder_alive(row.holder) and not _row_stale(row, now)
+            if live and connection.vendor != "postgresql":
                 raise DunningRunLocked(
                     f"{company.name} 的催收批次正在运行中（进程 {row.holder}），不能解锁。"
                 )
