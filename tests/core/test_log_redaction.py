@@ -34,9 +34,17 @@ def test_the_request_log_line_of_a_callback_hides_the_token(server_log):
 
 
 def test_the_root_handlers_hide_tokens_from_every_logger():
-    console = next(h for h in logging.getLogger().handlers if type(h) is logging.StreamHandler)
+    from propfee.core.logs import TokenRedaction
+
+    console = next(
+        h
+        for h in logging.getLogger().handlers
+        if type(h) is logging.StreamHandler
+        and any(isinstance(f, TokenRedaction) for f in h.filters)
+    )
     stream = StringIO()
-    previous = console.setStream(stream)
+    # Swapped directly: setStream would flush the old stream, which pytest may have closed.
+    previous, console.stream = console.stream, stream
     level = logging.getLogger("propfee").level
     logging.getLogger("propfee").setLevel(logging.WARNING)
     try:
@@ -45,7 +53,7 @@ def test_the_root_handlers_hide_tokens_from_every_logger():
         )
         logging.getLogger("django.request").warning("Forbidden: /cb/?Token=%s", SECRET)
     finally:
-        console.setStream(previous)
+        console.stream = previous
         logging.getLogger("propfee").setLevel(level)
     text = stream.getvalue()
     assert "AT-123456" not in text and SECRET not in text
