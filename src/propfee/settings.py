@@ -228,7 +228,18 @@ PROPFEE_WECHAT = {
     "API_BASE": os.environ.get("PROPFEE_WECHAT_API_BASE", "https://api.weixin.qq.com"),
     "TEMPLATE_URL": os.environ.get("PROPFEE_WECHAT_TEMPLATE_URL", ""),
     "CALLBACK_TOKEN": os.environ.get("PROPFEE_WECHAT_CALLBACK_TOKEN", ""),
+    # 安全模式: the EncodingAESKey from the WeChat console; set, only encrypted events are taken.
+    "ENCODING_AES_KEY": os.environ.get("PROPFEE_WECHAT_ENCODING_AES_KEY", ""),
 }
+
+# Runs and callbacks (issue 9). A daily run's lock row (SQLite) whose heartbeat is older than
+# this is left over from a dead run and is taken over (PostgreSQL uses an advisory lock).
+PROPFEE_RUN_LOCK_STALE_SECONDS = int(os.environ.get("PROPFEE_RUN_LOCK_STALE_SECONDS", "600"))
+# How far ahead of our clock an SMS provider's delivery-report time may be and still restart
+# the limitation clock (a report dated before sending or further ahead never does).
+PROPFEE_DELIVERY_REPORT_SKEW_SECONDS = int(
+    os.environ.get("PROPFEE_DELIVERY_REPORT_SKEW_SECONDS", "300")
+)
 
 # Domain settings.
 PROPFEE_PAGE_SIZE = 50

@@ -65,3 +65,27 @@ def run(company, policies):
         return dunning_run(company=company, as_of=day, **kwargs)
 
     return call
+
+
+@pytest.fixture
+def lock_held_elsewhere(company):
+    """The company's run lock held by another live run, as the lock itself sees one: on
+    PostgreSQL another database session holding the advisory lock (with its `running` row); on
+    SQLite a `running` row whose holder is a live process of this machine (this one)."""
+    from django.db import connection, connections
+
+    from propfee.collection.constants import RunStatus
+    from propfee.collection.models import DunningRun
+    from propfee.collection.run.lock import ADVISORY_LOCK_CLASS, this_holder
+
+    other = None
+    if connection.vendor == "postgresql":
+        other = connections.create_connection("default")
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_LOCK_CLASS, company.pk])
+    row = DunningRun.objects.create(
+        company=company, as_of=D(2026, 4, 1), status=RunStatus.RUNNING, holder=this_holder()
+    )
+    yield row
+    if other is not None:
+        other.close()

@@ -19,6 +19,8 @@ from propfee.messaging.providers.base import CallbackRejected, OutgoingMessage
 from propfee.messaging.providers.wechat import WeChatTemplateBackend
 from tests.messaging.provider_server import provider_server  # noqa: F401
 
+pytestmark = pytest.mark.django_db  # the callbacks' replay guard is a table
+
 SERVER_TOKEN = "wechat-server-token-5521"
 OPENID = "oia2TjuEGTNoeX76QEjQNrcURxG8"
 TOKEN_PATH = "/cgi-bin/stable_token"
@@ -220,7 +222,9 @@ def test_delivery_event_is_parsed(wechat):
         _event_request(_signed_query(now), created=now)
     )
     [blocked] = WeChatTemplateBackend().parse_callback(
-        _event_request(_signed_query(now), created=now, status="failed:user block")
+        _event_request(
+            _signed_query(now, nonce="1405397552"), created=now, status="failed:user block"
+        )
     )
 
     assert delivered.provider_id == "200163836"
@@ -256,3 +260,11 @@ def test_server_url_handshake_echoes_only_when_signed(wechat):
     )
     with pytest.raises(CallbackRejected):
         WeChatTemplateBackend().callback_handshake(forged)
+
+
+def test_a_replayed_plaintext_event_is_refused(wechat):
+    now = int(time.time())
+    query = _signed_query(now, nonce="88120")
+    assert len(WeChatTemplateBackend().parse_callback(_event_request(query, created=now))) == 1
+    with pytest.raises(CallbackRejected, match="replayed"):
+        WeChatTemplateBackend().parse_callback(_event_request(query, created=now))

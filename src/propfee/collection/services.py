@@ -37,8 +37,10 @@ from propfee.collection.reminders import PreDueReport, pre_due_reminders
 from propfee.collection.run import (
     DunningError,
     DunningRunLocked,
+    ReleasedRun,
     RunReport,
     dunning_run,
+    dunning_run_unlock,
 )
 from propfee.collection.run import case_stage_approve as case_stage_decide
 from propfee.collection.stage_approval import stage_approved
@@ -88,11 +90,13 @@ __all__ = [
     "DunningRunLocked",
     "PolicyError",
     "PreDueReport",
+    "ReleasedRun",
     "RunReport",
     "case_stage_approve",
     "collection_data_delete",
     "dunning_dispatch",
     "dunning_run",
+    "dunning_run_unlock",
     "estate_policy_set",
     "policies_defaults_load",
     "policy_create",

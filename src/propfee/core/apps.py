@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from propfee.core import lookups  # noqa: F401  (registers the `__prefix` lookup)
+        from propfee.core.logs import log_redaction_install
+
+        log_redaction_install()

@@ -132,3 +132,26 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.unit} ({self.get_status_display()})"
+
+
+class CallbackNonce(models.Model):
+    """One provider callback's (timestamp, nonce), seen once (回调防重放): a second request
+    carrying the same pair is a replay and is refused. Rows older than twice the accepted
+    callback age are deleted as new ones arrive (an older request is refused as stale)."""
+
+    provider = models.CharField(_("服务商"), max_length=32)
+    timestamp = models.BigIntegerField(_("回调时间戳"))
+    nonce = models.CharField(_("随机数"), max_length=128)
+    seen_at = models.DateTimeField(_("收到时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("回调防重放记录")
+        verbose_name_plural = _("回调防重放记录")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "timestamp", "nonce"], name="callbacknonce_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} · {self.timestamp} · {self.nonce}"

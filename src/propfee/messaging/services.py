@@ -924,12 +924,38 @@ def _fallback(message: Message, now: dt.datetime, summary: SendSummary) -> Messa
 # --- delivery reports ------------------------------------------------------------------------
 
 
+def _report_skew() -> dt.timedelta:
+    return dt.timedelta(seconds=int(getattr(settings, "PROPFEE_DELIVERY_REPORT_SKEW_SECONDS", 300)))
+
+
+def delivery_time_clamp(
+    message: Message, at: dt.datetime, now: dt.datetime
+) -> tuple[dt.datetime, bool]:
+    """The delivery time to record for a report dated `at`, and whether the date can be
+    trusted. A message cannot reach anyone before it was sent, nor after now: the time is
+    clamped to [sent, now]. A date up to PROPFEE_DELIVERY_REPORT_SKEW_SECONDS (default 5
+    minutes) ahead of our clock is the provider's clock running fast and is trusted; a date
+    before sending or further ahead is not — the message is delivered all the same, but such
+    a report never restarts the limitation clock (it would be evidence of a day nobody can
+    vouch for)."""
+    sent = message.sent_at or message.queued_at
+    trusted = sent <= at <= now + _report_skew()
+    return max(sent, min(at, now)), trusted
+
+
+def _untrusted_time_note(at: dt.datetime) -> str:
+    shown = f"{timezone.localtime(at, SHANGHAI):%Y-%m-%d %H:%M:%S}"
+    return f"送达回执时间异常（{shown}，早于发送时间或晚于当前时间），未登记诉讼时效中断"
+
+
 @transaction.atomic
 def delivery_report_apply(*, provider: str, reports: Sequence[DeliveryReport]) -> int:
     """Record the provider's delivery reports (送达回执): delivered, or undeliverable — which
     falls back to the next channel. A delivered demand (DEMAND_STAGES, not the console)
-    records a limitation restart on its delivery day in Beijing time. Reports for unknown ids
-    are ignored; a report applied twice changes nothing. Returns how many messages changed."""
+    records a limitation restart on its delivery day in Beijing time, unless the report's date
+    cannot be trusted (`delivery_time_clamp`: before sending, or in the future). Reports for
+    unknown ids are ignored; a report applied twice changes nothing. Returns how many messages
+    changed."""
     by_id = {
         m.provider_id: m
         for m in Message.objects.filter(
@@ -948,12 +974,13 @@ def delivery_report_apply(*, provider: str, reports: Sequence[DeliveryReport]) -
         ):
             continue
         if report.delivered:
+            at, trusted = delivery_time_clamp(message, report.at, now)
             message.status = MessageStatus.DELIVERED
-            message.delivered_at = report.at
-            message.error = ""
+            message.delivered_at = at
+            message.error = "" if trusted else _untrusted_time_note(report.at)
             message.save(update_fields=["status", "delivered_at", "error", "updated_at"])
-            if _is_evidence(message):
-                demands.append((message, timezone.localtime(report.at, SHANGHAI).date()))
+            if trusted and _is_evidence(message):
+                demands.append((message, timezone.localtime(at, SHANGHAI).date()))
         else:
             message.status = MessageStatus.FAILED
             message.error = f"未送达：{report.error or '服务商未说明原因'}"[:500]

@@ -30,8 +30,8 @@ from propfee.estates.models import Company, Estate, Unit
 
 class DunningRun(models.Model):
     """One daily run for a company as of a date (催收批次). At most one is `running` per company
-    at a time (the lock); `report` holds what it did: cases opened/closed, actions by stage,
-    skipped by hold or cap."""
+    at a time (with the run lock of run/lock.py); `report` holds what it did: cases
+    opened/closed, actions by stage, skipped by hold or cap."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="dunning_runs")
     as_of = models.DateField(_("业务日期"))
@@ -46,6 +46,9 @@ class DunningRun(models.Model):
     )
     started_at = models.DateTimeField(_("开始时间"), default=timezone.now)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    # The run lock (run/lock.py): which process holds it ("host:pid") and its last sign of life.
+    holder = models.CharField(_("运行进程"), max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(_("最后心跳"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("催收批次")

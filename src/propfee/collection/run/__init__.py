@@ -18,9 +18,11 @@ units:
    defaulted or completed, in the same transaction (`service.py`).
 Messages and documents are handed to messaging and documents afterwards by `dunning_dispatch`
 (one call each: rendering a PDF or passing the contact guard is per item by nature), so the
-run holds its lock only for the set-based part. The report: `report.py`.
+run holds its lock only for the set-based part. The lock, which a killed run does not leave
+behind: `lock.py`. The report: `report.py`.
 """
 
+from propfee.collection.run.lock import ReleasedRun, dunning_run_unlock
 from propfee.collection.run.report import RunReport
 from propfee.collection.run.service import (
     DunningError,
@@ -33,8 +35,10 @@ from propfee.collection.run.service import (
 __all__ = [
     "DunningError",
     "DunningRunLocked",
+    "ReleasedRun",
     "RunReport",
     "case_stage_approve",
     "dunning_run",
+    "dunning_run_unlock",
     "stage_requested_by",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +18,13 @@ from propfee.collection.models import Case, CaseEvent, DunningRun, Task
 from propfee.collection.permissions import unit_action_require
 from propfee.collection.plans import installment_plans_review
 from propfee.collection.reminders import pre_due_reminders
+from propfee.collection.run.lock import (
+    DunningError,
+    DunningRunLocked,
+    run_lock_acquire,
+    run_lock_busy,
+    run_lock_release,
+)
 from propfee.collection.run.planner import Planner
 from propfee.collection.run.reading import plan_preview
 from propfee.collection.run.report import RunReport
@@ -28,14 +35,7 @@ from propfee.core.services import audit_record
 from propfee.estates.models import Company
 from propfee.estates.selectors import company_estate_ids, estates_cover_require
 
-
-class DunningError(ValueError):
-    """A run the rules refuse; the message is for the user."""
-
-
-class DunningRunLocked(DunningError):
-    """Another run of the same company is in progress."""
-
+__all__ = ["DunningError", "DunningRunLocked", "case_stage_approve", "dunning_run"]
 
 # Every table a run reads. Nothing is written without a new row in one of them: the house
 # rule audit-logs every write (AuditEntry), and the inputs' own inserts are covered directly.
@@ -84,21 +84,6 @@ def _unchanged_since(company: Company, as_of: dt.date, mark: list[int]) -> Dunni
     return last
 
 
-def _lock(company: Company, as_of: dt.date, actor: User | None) -> DunningRun:
-    try:
-        with transaction.atomic():
-            return DunningRun.objects.create(
-                company=company,
-                as_of=as_of,
-                status=RunStatus.RUNNING,
-                started_by=actor if actor is not None and actor.is_authenticated else None,
-            )
-    except IntegrityError as exc:
-        raise DunningRunLocked(
-            f"{company.name} 的催收批次正在运行中，请等待其完成后再运行。"
-        ) from exc
-
-
 def dunning_run(
     *,
     company: Company,
@@ -136,69 +121,73 @@ def dunning_run(
             else definition_parse(policy_override)
         )
     if dry_run:
-        if DunningRun.objects.filter(company=company, status=RunStatus.RUNNING).exists():
+        if run_lock_busy(company):
             raise DunningRunLocked(f"{company.name} 的催收批次正在运行中，请稍后再试运行。")
         plan = Planner(company=company, as_of=as_of, dry_run=True, override=override).build()
         plan.report.preview = plan_preview(plan)
         _pre_due_report(plan.report, company=company, as_of=as_of, dry_run=True, actor=actor)
         return plan.report
 
-    run = _lock(company, as_of, actor)
+    run = run_lock_acquire(company=company, as_of=as_of, actor=actor)
     try:
-        with transaction.atomic():
-            same = None if force else _unchanged_since(company, as_of, _watermark())
-            if same is not None:
-                # Nothing was written since the last run of the day: its plan would be empty.
-                report = RunReport(
-                    as_of=f"{as_of:%Y-%m-%d}",
-                    dry_run=False,
-                    cases_open=int(same.report.get("cases_open", 0)),
-                    unchanged_since=same.pk,
-                    run_id=run.pk,
+        try:
+            with transaction.atomic():
+                same = None if force else _unchanged_since(company, as_of, _watermark())
+                if same is not None:
+                    # Nothing was written since the last run of the day: its plan would be empty.
+                    report = RunReport(
+                        as_of=f"{as_of:%Y-%m-%d}",
+                        dry_run=False,
+                        cases_open=int(same.report.get("cases_open", 0)),
+                        unchanged_since=same.pk,
+                        run_id=run.pk,
+                    )
+                    report.watermark = list(same.report["watermark"])  # still nothing new
+                    run.status = RunStatus.FINISHED
+                    run.report = report.as_dict()
+                    run.finished_at = timezone.now()
+                    run.save(update_fields=["status", "report", "finished_at"])
+                    return report
+                plan = Planner(company=company, as_of=as_of, dry_run=False, override=None).build()
+                plan_apply(plan, run, company)
+                # One rule for installment plans: the review ends the plans the plan found
+                # defaulted or completed, from the same standings, after the run's own rows (a
+                # case opened today gets its timeline line too).
+                review = installment_plans_review(
+                    company=company, as_of=as_of, actor=actor, standings=plan.plan_standings
                 )
-                report.watermark = list(same.report["watermark"])  # still nothing new
+                report = plan.report
+                report.events_created += review.events
+                report.preview = plan_preview(plan)
+                report.run_id = run.pk
                 run.status = RunStatus.FINISHED
                 run.report = report.as_dict()
                 run.finished_at = timezone.now()
                 run.save(update_fields=["status", "report", "finished_at"])
-                return report
-            plan = Planner(company=company, as_of=as_of, dry_run=False, override=None).build()
-            plan_apply(plan, run, company)
-            # One rule for installment plans: the review ends the plans the plan found defaulted
-            # or completed, from the same standings, after the run's own rows (a case opened
-            # today gets its timeline line too).
-            review = installment_plans_review(
-                company=company, as_of=as_of, actor=actor, standings=plan.plan_standings
+                audit_record(
+                    actor=actor,
+                    action=AuditAction.CREATE,
+                    obj=run,
+                    after={
+                        "as_of": report.as_of,
+                        "cases_opened": report.cases_opened,
+                        "cases_closed": report.cases_closed_total,
+                        "actions": report.actions_total,
+                        "tasks": report.tasks_created,
+                    },
+                    note=f"催收批次 {as_of:%Y-%m-%d}",
+                )
+                report.watermark = _watermark()
+                run.report = report.as_dict()
+                run.save(update_fields=["report"])
+        except BaseException as exc:
+            DunningRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
             )
-            report = plan.report
-            report.events_created += review.events
-            report.preview = plan_preview(plan)
-            report.run_id = run.pk
-            run.status = RunStatus.FINISHED
-            run.report = report.as_dict()
-            run.finished_at = timezone.now()
-            run.save(update_fields=["status", "report", "finished_at"])
-            audit_record(
-                actor=actor,
-                action=AuditAction.CREATE,
-                obj=run,
-                after={
-                    "as_of": report.as_of,
-                    "cases_opened": report.cases_opened,
-                    "cases_closed": report.cases_closed_total,
-                    "actions": report.actions_total,
-                    "tasks": report.tasks_created,
-                },
-                note=f"催收批次 {as_of:%Y-%m-%d}",
-            )
-            report.watermark = _watermark()
-            run.report = report.as_dict()
-            run.save(update_fields=["report"])
-    except BaseException as exc:
-        DunningRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
-        raise
+            raise
+    finally:
+        # The lock covers the set-based part; reminders and dispatch follow without it.
+        run_lock_release(company)
     # Reminders before the due date concern units without a case; outside the lock, whether or
     # not the actions are dispatched now (a re-run queues nothing: one key per unit and date).
     _pre_due_report(report, company=company, as_of=as_of, dry_run=False, actor=actor)

@@ -6,11 +6,20 @@ template_id, url, data ({"key": {"value": …}} from the message's params; the r
 itself drops a repeated send of the same message. The access token comes from
 /cgi-bin/stable_token and is kept in Django's cache until shortly before it expires; when WeChat
 answers 40001/40014/42001 the token is refreshed and the send retried once.
-Delivery reports: the TEMPLATESENDJOBFINISH event WeChat pushes (XML, plaintext or compatible
-mode) to the server URL, signed as sha1(sorted(token, timestamp, nonce)) in the query string."""
+Delivery reports: the TEMPLATESENDJOBFINISH event WeChat pushes (XML) to the server URL, the
+URL signed as sha1(sorted(token, timestamp, nonce)) in the query string. With an
+EncodingAESKey configured (安全模式, the recommended mode) only encrypted events are accepted:
+msg_signature = sha1(sorted(token, timestamp, nonce, Encrypt)) covers the body, which is
+AES-256-CBC (key = base64(EncodingAESKey + "="), IV = its first 16 bytes, PKCS#7 padding to
+32 bytes) of random(16) + length(4, big-endian) + the event XML + the AppID, and the AppID at
+the tail must be ours. Without the key, plaintext events are accepted (明文模式: the body is
+not signed). Either way a timestamp older than CALLBACK_MAX_AGE_SECONDS (default 300) is
+refused, and each (timestamp, nonce) is accepted once (`replay.callback_nonce_claim`)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -22,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -32,6 +42,7 @@ from propfee.messaging.providers.base import (
     OutgoingMessage,
     SendResult,
 )
+from propfee.messaging.replay import callback_nonce_claim
 
 logger = logging.getLogger("propfee.messaging.wechat")
 
@@ -41,6 +52,8 @@ RETRYABLE_ERRORS = frozenset({-1, 45009, 45011, 45047, *TOKEN_ERRORS})  # busy, 
 # Refresh this many seconds before WeChat's own expiry, so a token never expires in flight.
 TOKEN_MARGIN_SECONDS = 300
 URL_PARAM = "_url"
+AES_KEY_LENGTH = 43  # EncodingAESKey: 43 characters of base64, 32 bytes once "=" is added
+AES_PADDING_BLOCK = 32
 
 
 class WeChatError(Exception):
@@ -156,6 +169,9 @@ class WeChatTemplateBackend:
         return result
 
     # -- delivery reports ---------------------------------------------------------------------
+    def _max_age(self) -> int:
+        return int(self.config.get("CALLBACK_MAX_AGE_SECONDS") or 300)
+
     def _verify_signature(self, request: HttpRequest) -> None:
         token = self.config.get("CALLBACK_TOKEN") or ""
         if not token:
@@ -163,12 +179,10 @@ class WeChatTemplateBackend:
         timestamp = request.GET.get("timestamp", "")
         nonce = request.GET.get("nonce", "")
         signature = request.GET.get("signature", "")
-        expected = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
-        if not hmac.compare_digest(signature.encode(), expected.encode()):
+        if not hmac.compare_digest(signature.encode(), _sha1(token, timestamp, nonce).encode()):
             raise CallbackRejected("WeChat signature missing or wrong")
-        # The signature does not cover the body: a stale signed URL must not be replayable.
-        max_age = int(self.config.get("CALLBACK_MAX_AGE_SECONDS") or 300)
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > max_age:
+        # A signed URL seen in a log or a proxy must not be usable later.
+        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > self._max_age():
             raise CallbackRejected("WeChat callback timestamp is stale")
 
     def callback_handshake(self, request: HttpRequest) -> str:
@@ -176,14 +190,47 @@ class WeChatTemplateBackend:
         self._verify_signature(request)
         return request.GET.get("echostr", "")
 
+    def _aes_key(self) -> bytes | None:
+        encoded = str(self.config.get("ENCODING_AES_KEY") or "")
+        if not encoded:
+            return None
+        try:
+            key = base64.b64decode(encoded + "=", validate=True)
+        except binascii.Error:
+            key = b""
+        if len(encoded) != AES_KEY_LENGTH or len(key) != 32:
+            raise CallbackRejected("the configured EncodingAESKey is not 43 base64 characters")
+        return key
+
+    def _event_xml(self, request: HttpRequest) -> bytes:
+        """The event's XML: decrypted and checked in 安全模式, the body itself in 明文模式."""
+        key = self._aes_key()
+        if key is None:
+            if request.GET.get("encrypt_type") == "aes":
+                raise CallbackRejected("encrypted WeChat event but no EncodingAESKey configured")
+            return request.body
+        if request.GET.get("encrypt_type") != "aes":
+            raise CallbackRejected("WeChat events must be encrypted (安全模式)")
+        encrypted = (_xml(request.body).findtext("Encrypt") or "").strip()
+        token = str(self.config.get("CALLBACK_TOKEN") or "")
+        expected = _sha1(
+            token, request.GET.get("timestamp", ""), request.GET.get("nonce", ""), encrypted
+        )
+        given = request.GET.get("msg_signature", "")
+        if not encrypted or not hmac.compare_digest(given.encode(), expected.encode()):
+            raise CallbackRejected("WeChat msg_signature missing or wrong")
+        return wechat_decrypt(encrypted, key=key, app_id=str(self.config.get("APP_ID") or ""))
+
     def parse_callback(self, request: HttpRequest) -> list[DeliveryReport]:
         self._verify_signature(request)
-        if b"<!DOCTYPE" in request.body or b"<!ENTITY" in request.body:
-            raise CallbackRejected("WeChat events carry no DOCTYPE")
-        try:
-            root = ElementTree.fromstring(request.body)
-        except ElementTree.ParseError as exc:
-            raise CallbackRejected("WeChat event is not XML") from exc
+        root = _xml(self._event_xml(request))
+        if not callback_nonce_claim(
+            provider=self.name,
+            timestamp=int(request.GET["timestamp"]),
+            nonce=request.GET.get("nonce", ""),
+            max_age_seconds=self._max_age(),
+        ):
+            raise CallbackRejected("WeChat callback replayed (timestamp and nonce seen before)")
         if root.findtext("Event") != "TEMPLATESENDJOBFINISH":
             return []  # other events (subscribe, menu clicks …) carry no delivery report
         status = (root.findtext("Status") or "").strip()
@@ -203,3 +250,40 @@ class WeChatTemplateBackend:
     def callback_response(self) -> HttpResponse:
         """WeChat expects the plain text "success" (or an empty body)."""
         return HttpResponse("success", content_type="text/plain")
+
+
+def _sha1(*parts: str) -> str:
+    """WeChat's signature: SHA-1 of the parts sorted and joined."""
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+def _xml(body: bytes) -> ElementTree.Element:
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise CallbackRejected("WeChat events carry no DOCTYPE")
+    try:
+        return ElementTree.fromstring(body)
+    except ElementTree.ParseError as exc:
+        raise CallbackRejected("WeChat event is not XML") from exc
+
+
+def wechat_decrypt(encrypted: str, *, key: bytes, app_id: str) -> bytes:
+    """The message inside WeChat's `Encrypt` (安全模式): AES-256-CBC with IV = key[:16], PKCS#7
+    padding to 32 bytes, plaintext random(16) + length(4) + message + AppID; refused unless
+    the padding is sound and the AppID at the tail is `app_id`."""
+    try:
+        data = base64.b64decode(encrypted, validate=True)
+    except binascii.Error as exc:
+        raise CallbackRejected("WeChat Encrypt is not base64") from exc
+    if not data or len(data) % AES_PADDING_BLOCK:
+        raise CallbackRejected("WeChat Encrypt has a wrong length")
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
+    plain = decryptor.update(data) + decryptor.finalize()
+    pad = plain[-1]
+    if not 1 <= pad <= AES_PADDING_BLOCK or plain[-pad:] != bytes([pad]) * pad:
+        raise CallbackRejected("WeChat Encrypt does not decrypt with our EncodingAESKey")
+    content = plain[16:-pad]
+    length = int.from_bytes(content[:4], "big")
+    message, tail = content[4 : 4 + length], content[4 + length :]
+    if len(message) != length or not app_id or not hmac.compare_digest(tail, app_id.encode()):
+        raise CallbackRejected("WeChat event is not addressed to our AppID")
+    return message

@@ -1,5 +1,8 @@
 """`propfee dunning run [--as-of D] [--dry-run] [--company CODE] [--user NAME]`: the daily
 collection run (催收批次), printing its report; exit status 1 when refused.
+`propfee dunning unlock [--company CODE] [--user NAME]`: release a run lock left behind (the
+rare manual case: a killed run's lock is taken over by the next run by itself), printing what
+it released.
 
 Django commands do not nest, so the action (`run`) is a positional argument. Schedule it once a
 day (cron or the task worker: docs/operations.md)."""
@@ -20,6 +23,7 @@ from propfee.collection.services import (
     RunReport,
     dunning_dispatch,
     dunning_run,
+    dunning_run_unlock,
 )
 from propfee.core.roles import PermissionDenied
 from propfee.estates.commandline import command_actor, command_company
@@ -34,10 +38,15 @@ def report_table(report: RunReport) -> Table:
 
 
 class Command(BaseCommand):
-    help = "催收批次：立案、结案、按催收策略推进各案件并生成任务和消息（run）"
+    help = (
+        "催收批次：立案、结案、按催收策略推进各案件并生成任务和消息（run）；"
+        "释放中断批次遗留的运行锁（unlock）"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["run"], help="run：运行催收批次")
+        parser.add_argument(
+            "action", choices=["run", "unlock"], help="run：运行催收批次；unlock：释放遗留的运行锁"
+        )
         parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="业务日期（默认：今天）")
         parser.add_argument("--dry-run", action="store_true", help="只预览，不写入")
         parser.add_argument("--company", help="物业公司编码（只有一家公司时可省略）")
@@ -61,6 +70,9 @@ class Command(BaseCommand):
         actor = command_actor(options.get("user"))
         company = command_company(options.get("company"), actor)
         out = Console(file=self.stdout, width=100, highlight=False, soft_wrap=True)  # type: ignore[arg-type]
+        if options["action"] == "unlock":
+            self._unlock(out, company, actor)
+            return
         dry_run = options["dry_run"]
         status = Console(stderr=True).status("催收批次运行中…")
         try:
@@ -92,3 +104,25 @@ class Command(BaseCommand):
             )
             for error in summary.errors[:20]:
                 self.stderr.write(error)
+
+    def _unlock(self, out: Console, company: Any, actor: Any) -> None:
+        try:
+            released = dunning_run_unlock(company=company, actor=actor)
+        except PermissionDenied as exc:
+            raise CommandError("没有解锁催收批次的权限（需要：运行催收批次）") from exc
+        except DunningError as exc:
+            raise CommandError(str(exc)) from exc
+        if not released:
+            out.print(f"{company.name} 没有遗留的运行锁，无需解锁")
+            return
+        for run in released:
+            beat = (
+                f"{timezone.localtime(run.heartbeat_at):%Y-%m-%d %H:%M:%S}"
+                if run.heartbeat_at
+                else "无"
+            )
+            out.print(
+                f"已释放：催收批次 #{run.run_id}，业务日期 {run.as_of:%Y-%m-%d}，"
+                f"开始于 {timezone.localtime(run.started_at):%Y-%m-%d %H:%M:%S}，"
+                f"运行进程 {run.holder or '未知'}，最后心跳 {beat}"
+            )
