@@ -79,6 +79,8 @@ class AuditAction(models.TextChoices):
     IMPORT = "import", _("导入")
     REVEAL = "reveal", _("查看个人信息")
     EXPORT = "export", _("导出")
+    LOCKOUT = "lockout", _("登录锁定")
+    UNLOCK = "unlock", _("解除登录锁定")
 
 
 class AuditEntry(models.Model):
