@@ -41,10 +41,15 @@ def client_from(address: str) -> Client:
     return Client(REMOTE_ADDR=address)
 
 
-def test_defaults_are_ten_failures_and_fifteen_minutes(settings):
+def test_defaults_and_the_test_clients_sign_in(settings, client, collector):
     assert settings.AXES_FAILURE_LIMIT == 10
     assert settings.AXES_COOLOFF_TIME.total_seconds() == 15 * 60
     assert settings.AUTHENTICATION_BACKENDS[0] == "propfee.core.logins.LoginGuardBackend"
+    # Django's test client authenticates without a request: not counted, not refused.
+    assert client.login(username="collector1", password=PASSWORD)
+    client.logout()
+    client.force_login(collector)
+    assert client.get("/").status_code == 200
 
 
 def test_staff_login_locks_out_after_the_limit_with_a_chinese_page(client, collector):
@@ -92,7 +97,9 @@ def test_a_success_clears_earlier_failures(client, collector):
     fail_logins(client, "collector1", LIMIT - 1)
     assert client.post(LOGIN, {"username": "collector1", "password": PASSWORD}).status_code == 302
     client.logout()
+    # Counting starts again from zero: nine more are allowed, the tenth locks.
     assert fail_logins(client, "collector1", LIMIT - 1).status_code == 200
+    assert fail_logins(client, "collector1", 1).status_code == 429
 
 
 @override_settings(AXES_FAILURE_LIMIT=3, PROPFEE_LOGIN_FAILURE_LIMIT=3)
@@ -204,11 +211,3 @@ def test_client_address_behind_proxies(rf, settings, proxies, forwarded, expecte
     settings.PROPFEE_PROXY_COUNT = proxies
     request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
-
-
-def test_test_client_login_and_force_login_still_work(client, collector):
-    # Django's test client authenticates without a request; it is not counted, not refused.
-    assert client.login(username="collector1", password=PASSWORD)
-    client.logout()
-    client.force_login(collector)
-    assert client.get("/").status_code == 200
