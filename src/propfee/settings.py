@@ -384,8 +384,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRO
 # Preloading into browsers is the domain owner's decision (hstspreload.org), so it is off unless
 # asked for, and Django's reminder about it is silenced.
 SECURE_HSTS_PRELOAD = _env_flag("SECURE_HSTS_PRELOAD")
-if not SECURE_HSTS_PRELOAD:
-    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+if not SECURE_HSTS_PRELOAD:  # added to whatever else is silenced above
+    SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "security.W021"]
 _proxy_ssl_header = os.environ.get(
     "PROPFEE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if PROPFEE_HTTPS else ""
 )
