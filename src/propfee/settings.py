@@ -9,9 +9,11 @@ ALLOWED_HOSTS       comma-separated host names (default 127.0.0.1,localhost)
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -342,3 +344,84 @@ PROPFEE_CITY_PROVINCE: dict[str, str] = {
 # Cities or provinces whose local property regulation provides credit referral (征信) of a
 # property-fee debtor after an unpaid judgment. Empty: the flag is never set.
 PROPFEE_CREDIT_REFERRAL_REGIONS: list[str] = []
+
+# Security: logins, sessions, HTTPS, CSP. docs/operations.md, "Security".
+# Sign-in protection (django-axes): after PROPFEE_LOGIN_FAILURE_LIMIT failed sign-ins, each
+# less than PROPFEE_LOGIN_COOLOFF_MINUTES after the last, the username — and, separately, the
+# client address — is held back for the cool-off, or until `propfee login unlock`.
+INSTALLED_APPS += ["axes", "csp"]
+AUTHENTICATION_BACKENDS = [
+    "propfee.core.logins.LoginGuardBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE += [
+    "propfee.core.middleware.NoStoreWhenSignedInMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the 登录锁定 page or a 429
+]
+PROPFEE_LOGIN_FAILURE_LIMIT = int(os.environ.get("PROPFEE_LOGIN_FAILURE_LIMIT", "10"))
+PROPFEE_LOGIN_COOLOFF_MINUTES = int(os.environ.get("PROPFEE_LOGIN_COOLOFF_MINUTES", "15"))
+# How many reverse proxies (nginx, a load balancer) stand in front of propfee: the client
+# address is then read from X-Forwarded-For, counted from the right. 0: REMOTE_ADDR.
+PROPFEE_PROXY_COUNT = int(os.environ.get("PROPFEE_PROXY_COUNT", "0"))
+AXES_FAILURE_LIMIT = PROPFEE_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=PROPFEE_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "propfee.core.logins.LoginGuardHandler"
+AXES_LOCKOUT_CALLABLE = "propfee.web.views.account.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "propfee.core.logins.client_ip"
+# API tokens expire PROPFEE_API_TOKEN_TTL_DAYS after they are made; a password change revokes.
+PROPFEE_API_TOKEN_TTL_DAYS = int(os.environ.get("PROPFEE_API_TOKEN_TTL_DAYS", "90"))
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "propfee.core.credentials.ExpiringTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+# The OpenAPI schema and its docs page are for signed-in staff only.
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]
+
+# HTTPS: PROPFEE_HTTPS=1 when the site is reached over https:// (behind a TLS-terminating
+# proxy that sets X-Forwarded-Proto): secure cookies, redirect to https, HSTS. Each setting may
+# be overridden by its own variable of the same name.
+PROPFEE_HTTPS = _env_flag("PROPFEE_HTTPS")
+SESSION_COOKIE_SECURE = _env_flag("SESSION_COOKIE_SECURE", PROPFEE_HTTPS)
+CSRF_COOKIE_SECURE = _env_flag("CSRF_COOKIE_SECURE", PROPFEE_HTTPS)
+SECURE_SSL_REDIRECT = _env_flag("SECURE_SSL_REDIRECT", PROPFEE_HTTPS)
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600) if PROPFEE_HTTPS else "0")
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", PROPFEE_HTTPS)
+# Preloading into browsers is the domain owner's decision (hstspreload.org), so it is off unless
+# asked for, and Django's reminder about it is silenced.
+SECURE_HSTS_PRELOAD = _env_flag("SECURE_HSTS_PRELOAD")
+if not SECURE_HSTS_PRELOAD:  # added to whatever else is silenced above
+    SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "security.W021"]
+_proxy_ssl_header = os.environ.get(
+    "PROPFEE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if PROPFEE_HTTPS else ""
+)
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _proxy_ssl_header.upper().replace("-", "_"),
+        "https",
+    )
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 3600)))
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every page (django-csp): scripts, styles, fonts and images only
+# from the site itself (htmx, Bootstrap and ECharts are served from the package). A page that
+# needs an inline block (the API docs) marks it with the request's nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}

@@ -13,10 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpRequest
 
+from propfee.core.credentials import user_password_changed
 from propfee.core.models import AuditAction, AuditEntry, StaffScope, User
 from propfee.core.personal_data import email_mask, id_number_mask, phone_mask
 from propfee.core.services import audit_record, model_snapshot, snapshot_diff
@@ -172,6 +174,16 @@ class StaffUserAdmin(AuditedAdmin, UserAdmin):
     list_display = ("username", "display_name", "company", "role", "is_active", "is_superuser")
     list_filter = ("role", "company", "is_active")
     inlines = [StaffScopeInline]
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's view saves the password and redirects (302) only when the form was valid;
+        # what follows a password change (audit, API token revoked) joins its transaction.
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user = self.get_object(request, unquote(id))
+                user_password_changed(user=user, actor=request.user)
+        return response
 
 
 @admin.register(AuditEntry)

@@ -15,6 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from propfee.core import roles
+from propfee.core.credentials import api_token_expires_at, api_token_obtain, api_token_revoke
+from propfee.core.logins import lockout_message
 from propfee.core.models import User
 from propfee.core.personal_data import PersonalDataError
 from propfee.core.roles import Capability, role_can
@@ -161,6 +163,44 @@ class MeView(APIView):
         return Response(MeSerializer(me_payload(request.user)).data)  # type: ignore[arg-type]
 
 
+class LoginLockedOut(exceptions.APIException):
+    """Too many failed sign-ins from this username or address: 429 until the cool-off ends."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "login_locked_out"
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="API 令牌")
+    expires_at = serializers.DateTimeField(help_text="到期时间")
+
+
 @extend_schema(tags=["auth"])
 class TokenObtainView(ObtainAuthToken):
-    """POST username and password → `{"token": "…"}`; send it as `Authorization: Token …`."""
+    """POST username and password → `{"token": "…", "expires_at": "…"}`; send it as
+    `Authorization: Token …`. DELETE revokes the caller's token. Repeated failures lock the
+    username and the address out for a while (429)."""
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.request.method == "DELETE":
+            return [IsAuthenticated()]
+        return []
+
+    @extend_schema(responses={200: TokenSerializer, 429: None}, operation_id="auth_token_create")
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        valid = serializer.is_valid()
+        # axes marks the request it refused (or locked out with this very failure).
+        if getattr(request, "axes_locked_out", False):
+            raise LoginLockedOut(lockout_message())
+        if not valid:
+            raise exceptions.ValidationError(serializer.errors)
+        token = api_token_obtain(user=serializer.validated_data["user"])
+        return Response(
+            TokenSerializer({"token": token.key, "expires_at": api_token_expires_at(token)}).data
+        )
+
+    @extend_schema(request=None, responses={204: None}, operation_id="auth_token_destroy")
+    def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        api_token_revoke(user=request.user, actor=request.user)  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -80,6 +80,8 @@ class AuditAction(models.TextChoices):
     REVEAL = "reveal", _("查看个人信息")
     EXPORT = "export", _("导出")
     ANONYMISE = "anonymise", _("删除个人信息")
+    LOCKOUT = "lockout", _("登录锁定")
+    UNLOCK = "unlock", _("解除登录锁定")
 
 
 class AuditEntry(models.Model):

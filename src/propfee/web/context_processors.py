@@ -1,5 +1,5 @@
 """Template context shared by every staff page: the navigation of built sections and whether
-the quick search (房屋搜索) is available to the user."""
+the quick search (房屋搜索) and unlocking sign-ins (登录锁定) are available to the user."""
 
 from __future__ import annotations
 
@@ -18,4 +18,5 @@ def navigation(request: HttpRequest) -> dict:
         "nav_items": items,
         "nav_menu": navigation_menu(items),
         "can_search_units": role_can(user, Capability.VIEW_UNITS),
+        "can_unlock_logins": role_can(user, Capability.MANAGE_COMPANY),
     }

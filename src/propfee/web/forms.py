@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from propfee.core.credentials import user_password_set
 from propfee.core.importing import IMPORT_KINDS
 from propfee.core.models import AuditAction, AuditEntry, User
 from propfee.estates.constants import UnitStatus, UnitType
@@ -53,7 +54,14 @@ class BootstrapMixin:
 
 
 class PasswordChangeForm(BootstrapMixin, auth_forms.PasswordChangeForm):
-    """Django's password change, styled."""
+    """Django's password change, styled; saved by the service, which also revokes the API
+    token."""
+
+    def save(self, commit: bool = True) -> User:
+        user_password_set(
+            user=self.user, raw_password=self.cleaned_data["new_password1"], actor=self.user
+        )
+        return self.user
 
 
 class FilterForm(BootstrapMixin, forms.Form):

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from propfee.web.views import (
+    account,
     audit,
     dashboard,
     estates,
@@ -69,6 +70,8 @@ urlpatterns = [
     path("units/<str:code>/transfer/", unit_writes.ownership_transfer, name="ownership_transfer"),
     path("parties/", parties.party_list, name="party_list"),
     path("audit/", audit.audit_list, name="audit_list"),
+    path("accounts/api-token/", account.api_token, name="api_token"),
+    path("accounts/lockouts/", account.login_lockout_list, name="login_lockout_list"),
     path("imports/", imports.import_upload, name="import_upload"),
     path("imports/confirm/", imports.import_confirm, name="import_confirm"),
     path("imports/cancel/", imports.import_cancel, name="import_cancel"),

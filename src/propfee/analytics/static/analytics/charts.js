@@ -26,7 +26,9 @@
     return {
       animation: false,
       color: ["#0d6efd", "#198754", "#fd7e14", "#6f42c1"],
-      tooltip: { trigger: "axis", valueFormatter: shown },
+      // Drawn on the canvas: an HTML tooltip carries style attributes, which the site's
+      // Content-Security-Policy refuses.
+      tooltip: { trigger: "axis", valueFormatter: shown, renderMode: "richText" },
       legend: spec.series.length > 1 ? { top: 0 } : { show: false },
       grid: { left: 8, right: 16, top: spec.series.length > 1 ? 32 : 16, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: spec.categories, axisLabel: { hideOverlap: true } },

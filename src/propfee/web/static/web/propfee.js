@@ -1,4 +1,42 @@
-/* propfee staff UI: the write dialog of the unit page (htmx loads a form into the modal). */
+/* propfee staff UI: behaviour the templates declare with data attributes (the
+   Content-Security-Policy allows no inline script or event handler), and the write dialog of the
+   unit page (htmx loads a form into the modal). */
+(function () {
+  "use strict";
+  // <div class="progress-bar" data-share="37.5">: the bar's width, in percent.
+  function sizeBars(root) {
+    root.querySelectorAll("[data-share]").forEach(function (bar) {
+      bar.style.width = bar.dataset.share + "%";
+    });
+  }
+  if (window.htmx) {
+    window.htmx.onLoad(sizeBars);
+  } else {
+    sizeBars(document);
+  }
+  // <form data-busy="#progress">: while posting, the submit button is disabled and the
+  // progress element shown.
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!form.dataset || !form.dataset.busy || event.defaultPrevented) {
+      return;
+    }
+    form.querySelectorAll("button[type=submit]").forEach(function (button) {
+      button.disabled = true;
+    });
+    const busy = document.querySelector(form.dataset.busy);
+    if (busy) {
+      busy.classList.remove("d-none");
+    }
+  });
+  // <input data-enter-stays>: Enter does not submit the form around a search-as-you-type box.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches && event.target.matches("[data-enter-stays]")) {
+      event.preventDefault();
+    }
+  });
+})();
+
 (function () {
   "use strict";
   const modal = document.getElementById("write-modal");
