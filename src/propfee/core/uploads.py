@@ -192,10 +192,12 @@ def import_max_unpacked_bytes() -> int:
 
 
 def size_text(size: int) -> str:
-    """12345678 → '11.8 MB'; small files in KB."""
+    """12345678 → '11.8 MB'; smaller sizes in KB or bytes."""
     if size >= MB:
         return f"{size / MB:.1f} MB".replace(".0 MB", " MB")
-    return f"{max(1, round(size / 1024))} KB"
+    if size >= 1024:
+        return f"{round(size / 1024)} KB"
+    return f"{size} B"
 
 
 # --- reading without loading --------------------------------------------------------------
