@@ -24,7 +24,8 @@ from propfee.documents.models import DeliveryEvidence, Document
 from propfee.estates.selectors import estates_visible_to
 from propfee.web.forms import BootstrapMixin, FilterForm
 
-_DATE = forms.DateInput(attrs={"type": "date"})
+# ISO dates: a date input shows nothing for the locale's 2026/05/06 (and then cannot be sent).
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 #: What the file chooser offers; the content decides (core.uploads).
 ACCEPT_DOCUMENTS = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
 
