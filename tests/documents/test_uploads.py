@@ -6,6 +6,8 @@ and a sandbox, never as HTML or SVG; a file missing from storage answers 404 wit
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 
 import pytest
 from django.core.files.base import ContentFile
@@ -266,3 +268,15 @@ def test_missing_files_answer_404_with_a_message(client_of, collector, owing, es
     assert bundle.status_code == 404
     assert MISSING in bundle.content.decode()
     assert DocumentBatch.objects.filter(pk=batch.pk).exists()
+
+
+def test_evidence_bundle_is_streamed_as_an_attachment(client_of, owing, legal):
+    contract = pdf_bytes("物业服务合同")
+    contract_upload(unit=owing, file=SimpleUploadedFile("合同.pdf", contract), actor=legal)
+    response = client_of(legal).post(f"/documents/units/{owing.code}/bundle/")
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"].startswith("attachment;")
+    _assert_sandboxed(response)
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert archive.read("03-合同/01-物业服务合同.pdf") == contract

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.db.models import Count, Max
-from django.http import Http404, HttpResponse, HttpResponseBase
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -237,11 +237,13 @@ def contract_add(request: StaffRequest, code: str) -> HttpResponseBase:
 def evidence_bundle(request: StaffRequest, code: str) -> HttpResponseBase:
     unit = _unit_or_404(request, code)
     try:
-        filename, data = evidence_bundle_build(unit=unit, actor=request.user)
+        filename, bundle = evidence_bundle_build(unit=unit, actor=request.user)
     except FileNotFoundError:
         return file_missing(request)
-    response = HttpResponse(data, content_type="application/zip")
+    response = FileResponse(bundle, content_type="application/zip")
     response["Content-Disposition"] = _disposition(filename, attachment=True)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_CSP
     return response
 
 
