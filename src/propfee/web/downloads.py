@@ -34,7 +34,9 @@ def file_missing(request: HttpRequest) -> HttpResponseBase:
 
 
 def _disposition(filename: str, *, inline: bool) -> str:
-    fallback = filename.encode("ascii", "ignore").decode().replace('"', "").strip() or "file"
+    """RFC 6266 / 5987: the Chinese name for browsers, a plain ASCII one for old clients."""
+    fallback = filename if filename.isascii() else f"file{PurePath(filename).suffix}"
+    fallback = "".join(c for c in fallback if " " <= c <= "~" and c not in '"\\') or "file"
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
