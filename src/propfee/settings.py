@@ -157,7 +157,6 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -425,3 +424,19 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# Uploads (上传文件): size caps by kind, in bytes; the import's row and cell caps and how large
+# an XLSX may unpack to. Uploads above FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file, so
+# a large upload is never held in memory whole. docs/operations.md, "Security".
+PROPFEE_UPLOAD_MAX_BYTES = {
+    "contract": int(os.environ.get("PROPFEE_UPLOAD_MAX_CONTRACT_BYTES", 10 * 1024 * 1024)),
+    "evidence": int(os.environ.get("PROPFEE_UPLOAD_MAX_EVIDENCE_BYTES", 20 * 1024 * 1024)),
+    "attachment": int(os.environ.get("PROPFEE_UPLOAD_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024)),
+    "import": int(os.environ.get("PROPFEE_UPLOAD_MAX_IMPORT_BYTES", 20 * 1024 * 1024)),
+}
+PROPFEE_IMPORT_MAX_ROWS = int(os.environ.get("PROPFEE_IMPORT_MAX_ROWS", 200_000))
+PROPFEE_IMPORT_MAX_CELLS = int(os.environ.get("PROPFEE_IMPORT_MAX_CELLS", 5_000_000))
+PROPFEE_IMPORT_MAX_UNPACKED_BYTES = int(
+    os.environ.get("PROPFEE_IMPORT_MAX_UNPACKED_BYTES", 256 * 1024 * 1024)
+)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, 2.5 MB

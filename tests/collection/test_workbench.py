@@ -303,7 +303,7 @@ def test_contact_form_shows_errors_and_writes_nothing(client, make_case, wb_coll
         },
         HTTP_HX_REQUEST="true",
     )
-    assert "不支持的附件类型" in bad_file.content.decode()
+    assert "此文件（run.exe）实际为 EXE 可执行程序" in bad_file.content.decode()
     assert not ContactRecord.objects.exists() and not CaseEvent.objects.exists()
 
 

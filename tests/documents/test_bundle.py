@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import zipfile
 
 import pytest
@@ -47,9 +46,9 @@ def test_bundle_contents(owing, legal):
     contract_upload(
         unit=owing, file=SimpleUploadedFile("合同.pdf", CONTRACT), actor=legal, title="物业服务合同"
     )
-    filename, data = evidence_bundle_build(unit=owing, actor=legal, as_of=AS_OF)
+    filename, bundle = evidence_bundle_build(unit=owing, actor=legal, as_of=AS_OF)
     assert filename == "证据包-DEMO-3-1502-20260430.zip"
-    archive = zipfile.ZipFile(io.BytesIO(data))
+    archive = zipfile.ZipFile(bundle)
     names = archive.namelist()
     assert names[0] == "00-证据目录.pdf"
     assert any(n.startswith("01-对账单/DZ-DEMO-") for n in names)

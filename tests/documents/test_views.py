@@ -52,7 +52,7 @@ def test_generate_preview_and_download(signed_in, collector, owing):
     preview = client.get(f"/documents/{document.pk}/file/")
     assert preview["Content-Type"] == "application/pdf"
     assert preview["Content-Disposition"].startswith("inline")
-    assert "催缴通知书" in pdf_text(preview.content)
+    assert "催缴通知书" in pdf_text(b"".join(preview.streaming_content))
     download = client.get(f"/documents/{document.pk}/file/?download=1")
     assert download["Content-Disposition"].startswith("attachment")
 
@@ -167,7 +167,7 @@ def test_receipt_button(signed_in, front_desk, owing, pay):
     section = client.get(f"/documents/units/{owing.code}/", HTTP_HX_REQUEST="true").text
     assert f"/documents/payments/{payment.pk}/receipt/" in section
     response = client.post(f"/documents/payments/{payment.pk}/receipt/", follow=True)
-    assert "伍拾元整" in pdf_text(response.content)
+    assert "伍拾元整" in pdf_text(b"".join(response.streaming_content))
 
 
 def test_a_document_generated_twice_from_one_form_is_one_document(signed_in, collector, owing):

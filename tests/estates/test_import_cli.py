@@ -111,3 +111,20 @@ def test_unknown_kind_and_missing_file(estate, tmp_path):
     assert str(error).startswith("未知的导入类型：charges2")
     error = import_command("units", str(tmp_path / "missing.csv"))[1]
     assert str(error).startswith("无法读取文件：")
+
+
+def test_a_file_that_is_no_csv_or_xlsx_is_refused(estate, tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_bytes(b"<html><script>alert(1)</script></html>")
+    out, error = import_command("units", str(path))
+    assert str(error) == "导入失败：1 处错误，未写入任何数据"
+    assert "只能上传 CSV 或 XLSX 文件，此文件（units.csv）实际为 HTML。" in out
+    assert not Unit.objects.exists()
+
+
+def test_a_file_over_the_import_cap_is_refused_unread(settings, estate, units_file):
+    settings.PROPFEE_UPLOAD_MAX_BYTES = {"import": 100}
+    _out, error = import_command("units", units_file("DEMO,3,,1502,89.5,,,", "DEMO,3,,1503,90,,,"))
+    assert str(error).startswith("文件过大：units.csv 有 ")
+    assert str(error).endswith("导入文件不能超过 100 B（PROPFEE_UPLOAD_MAX_BYTES）")
+    assert not Unit.objects.exists()

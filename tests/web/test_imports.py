@@ -125,3 +125,31 @@ def test_confirm_with_a_foreign_token_is_refused(
     response = other.post("/imports/confirm/", {"token": token})
     assert response.status_code == 302
     assert not Unit.objects.filter(room="1701").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "actual"),
+    [
+        (b"<html><script>window.__pwned = true</script></html>", "HTML"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "SVG"),
+        (b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", "PDF"),
+    ],
+)
+def test_upload_that_is_no_csv_or_xlsx_is_refused(
+    signed_in, manager, building, media_root, content, actual
+):
+    response = _upload(signed_in(manager), content, name="房屋.csv")
+    assert response.status_code == 200
+    assert f"只能上传 CSV 或 XLSX 文件，此文件（房屋.csv）实际为 {actual}。" in response.text
+    assert "确认导入" not in response.text
+    assert _staged(media_root) == []
+
+
+def test_upload_over_the_import_cap_is_refused_before_it_is_read(
+    settings, signed_in, manager, building, media_root
+):
+    settings.PROPFEE_UPLOAD_MAX_BYTES = {"import": 100}
+    response = _upload(signed_in(manager), UNITS_CSV)
+    assert "导入文件不能超过 100 B。" in response.text
+    assert _staged(media_root) == []
+    assert not Unit.objects.filter(room="1701").exists()

@@ -7,11 +7,9 @@ changed: a correction is a new record."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from pathlib import PurePath
 
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.utils import timezone
@@ -41,18 +39,22 @@ from propfee.core.models import AuditAction, User
 from propfee.core.money import fen_to_yuan
 from propfee.core.roles import Capability, PermissionDenied, require, role_can
 from propfee.core.services import audit_record
+from propfee.core.uploads import (
+    FileType,
+    UploadKind,
+    UploadRefused,
+    stored_name,
+    upload_check,
+    upload_file,
+    upload_sha256,
+)
 from propfee.estates.models import Party
 
 DEFAULT_PROMISE_GRACE_DAYS = 3
 #: How far ahead a promise or a next step may be dated.
 MAX_PROMISE_DAYS = 180
 MAX_NEXT_STEP_DAYS = 90
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 MAX_ATTACHMENTS = 5
-#: Photos of a posted notice, call recordings, scanned letters.
-ATTACHMENT_TYPES = frozenset(
-    {".jpg", ".jpeg", ".png", ".webp", ".heic", ".mp3", ".m4a", ".amr", ".wav", ".aac", ".pdf"}
-)
 
 
 class ContactError(ValueError):
@@ -94,17 +96,15 @@ def promise_grace_days(case: Case) -> int:
         return DEFAULT_PROMISE_GRACE_DAYS
 
 
-def _attachment_check(files: Sequence[UploadedFile]) -> None:
+def _attachment_check(files: Sequence[UploadedFile]) -> list[FileType]:
+    """The type of each attachment by its content (photos of a posted notice, call
+    recordings, scanned letters: PDF, JPG, PNG or audio), within the attachment size cap."""
     if len(files) > MAX_ATTACHMENTS:
         raise ContactError(f"每条记录最多上传 {MAX_ATTACHMENTS} 个附件")
-    for f in files:
-        suffix = PurePath(f.name or "").suffix.lower()
-        if suffix not in ATTACHMENT_TYPES:
-            raise ContactError(f"不支持的附件类型：{f.name}（可上传照片、通话录音或PDF）")
-        if f.size is not None and f.size > MAX_ATTACHMENT_BYTES:
-            raise ContactError(f"附件过大：{f.name}（每个不超过 20 MB）")
-        if not f.size:
-            raise ContactError(f"上传的文件是空的：{f.name}")
+    try:
+        return [upload_check(f, kind=UploadKind.ATTACHMENT) for f in files]
+    except UploadRefused as exc:
+        raise ContactError(exc.messages[0]) from exc
 
 
 @transaction.atomic
@@ -442,7 +442,7 @@ def contact_record_create(
             raise ContactError("该任务已处理，不能重复完成")
     if party is not None and not case.unit.occupancies.filter(party=party).exists():
         raise ContactError("联系对象不是该房屋的业主或住户")
-    _attachment_check(attachments)
+    attachment_types = _attachment_check(attachments)
 
     contact = ContactRecord.objects.create(
         case=case,
@@ -459,14 +459,14 @@ def contact_record_create(
         recorded_by=_who(actor),
     )
     stored = []
-    for f in attachments:
-        data = f.read()
+    for f, file_type in zip(attachments, attachment_types, strict=True):
         attachment = ContactAttachment(
             contact=contact,
             description=PurePath(f.name or "").name[:200],
-            sha256=hashlib.sha256(data).hexdigest(),
+            sha256=upload_sha256(f),
         )
-        attachment.file.save(PurePath(f.name or "attachment").name, ContentFile(data), save=False)
+        name = stored_name(f.name or "", file_type, default="attachment")
+        attachment.file.save(name, upload_file(f), save=False)
         attachment.save()
         stored.append({"name": attachment.file.name, "sha256": attachment.sha256})
 

@@ -44,6 +44,11 @@ urlpatterns = [
         workbench.promise_withdraw,
         name="promise_cancel",
     ),
+    path(
+        "attachments/<int:pk>/",
+        workbench.contact_attachment_file,
+        name="contact_attachment_file",
+    ),
     path("tasks/<int:pk>/done/", workbench.task_done, name="task_done"),
     path("tasks/<int:pk>/reschedule/", workbench.task_move, name="task_reschedule"),
     # 分期、暂停、服务问题、法律事务、诉讼时效

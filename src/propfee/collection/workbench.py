@@ -7,6 +7,7 @@ cases outside the user's scope are answered with 404."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import PurePath
 from typing import Any
 
 from django.contrib import messages
@@ -57,6 +58,7 @@ from propfee.collection.workbench_selectors import (
     cases_workable_by,
     collector_day,
     collectors_for,
+    contact_attachments_visible_to,
     payer_in,
     tasks_workable_by,
 )
@@ -67,6 +69,7 @@ from propfee.core.roles import PermissionDenied as CapabilityDenied
 from propfee.core.services import personal_data_reveal_record
 from propfee.ledger.selectors import statement_for_unit
 from propfee.web.access import StaffRequest, capability_required
+from propfee.web.downloads import stored_file_response
 from propfee.web.listing import export_list, export_requested, page_of, render_page_or_fragment
 
 
@@ -241,6 +244,19 @@ def _case_page(request: StaffRequest, case: Case, **extra: Any) -> HttpResponseB
 @capability_required(Capability.WORK_CASES)
 def case_detail(request: StaffRequest, pk: int) -> HttpResponseBase:
     return _case_page(request, _case_or_404(request, pk))
+
+
+@capability_required(Capability.WORK_CASES)
+def contact_attachment_file(request: StaffRequest, pk: int) -> HttpResponseBase:
+    """A contact record's file (照片、录音、扫描件), for those who see the record: photos and
+    PDFs open in the browser, recordings download; out of scope is 404."""
+    attachment = contact_attachments_visible_to(request.user).filter(pk=pk).first()
+    if attachment is None:
+        raise Http404
+    name = attachment.description or PurePath(attachment.file.name or "").name
+    return stored_file_response(
+        request, attachment.file, filename=name, inline=request.GET.get("download") != "1"
+    )
 
 
 @capability_required(Capability.WORK_CASES)

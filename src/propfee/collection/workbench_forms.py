@@ -27,6 +27,7 @@ from propfee.collection.models import Case
 from propfee.collection.workbench_selectors import collectors_for
 from propfee.core.models import User
 from propfee.core.money import yuan_to_fen
+from propfee.core.uploads import UploadKind, upload_check
 from propfee.estates.selectors import buildings_visible_to, estates_visible_to
 from propfee.web.forms import BootstrapMixin, FilterForm
 
@@ -87,8 +88,12 @@ class ContactForm(BootstrapMixin, forms.Form):
         label=_("附件（张贴通知照片、通话录音）"),
         required=False,
         widget=MultipleFileInput(
-            attrs={"multiple": True, "accept": "image/*,audio/*,.amr,.m4a,.pdf"}
+            attrs={
+                "multiple": True,
+                "accept": ".pdf,.jpg,.jpeg,.png,.mp3,.m4a,.wav,.amr,image/jpeg,image/png,audio/*",
+            }
         ),
+        help_text=_("PDF、JPG、PNG 或通话录音（MP3、M4A、WAV、AMR）"),
     )
     complete_task = forms.BooleanField(label=_("同时完成该任务"), required=False, initial=True)
 
@@ -98,6 +103,12 @@ class ContactForm(BootstrapMixin, forms.Form):
             del self.fields["complete_task"]
         self.fields["outcome"].widget.attrs["data-outcome"] = ""
         self.fields["reason_code"].widget.attrs["data-reason"] = ""
+
+    def clean_attachments(self) -> list[Any]:
+        files = self.cleaned_data.get("attachments") or []
+        for file in files:
+            upload_check(file, kind=UploadKind.ATTACHMENT)
+        return files
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

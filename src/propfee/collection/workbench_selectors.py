@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from propfee.collection.constants import PromiseStatus, TaskKind, TaskStatus
-from propfee.collection.models import Case, Promise, Task
+from propfee.collection.models import Case, ContactAttachment, Promise, Task
 from propfee.core.models import User
 from propfee.core.roles import ROLE_CAPABILITIES, Capability, Role, role_can
 from propfee.core.workdays import is_working_day
@@ -49,6 +49,13 @@ def cases_workable_by(user: User) -> QuerySet[Case]:
     return qs.filter(
         Q(estate_id__in=scope.estate_ids) | Q(unit__building_id__in=scope.building_ids)
     )
+
+
+def contact_attachments_visible_to(user: User) -> QuerySet[ContactAttachment]:
+    """The files of the contact records `user` sees: a contact record shows on the timeline
+    of its unit's cases, so its files go with the cases the user may work."""
+    units = cases_workable_by(user).values("unit_id")
+    return ContactAttachment.objects.filter(contact__unit_id__in=units)
 
 
 def tasks_workable_by(user: User) -> QuerySet[Task]:

@@ -8,17 +8,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import IO
 
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from propfee.core.models import AuditAction, User
 from propfee.core.roles import Capability, PermissionDenied, require
 from propfee.core.services import audit_record
+from propfee.core.uploads import upload_sha256
 from propfee.documents.constants import DocumentKind
 from propfee.documents.content import Content, para, small, table
 from propfee.documents.pdf import pdf_render
@@ -31,13 +36,25 @@ from propfee.estates.selectors import units_visible_to
 
 @dataclass(frozen=True)
 class BundleFile:
-    """One file of the bundle: its path in the ZIP, bytes, what it is and its date."""
+    """One file of the bundle: its path in the ZIP, its content (bytes made here, or a stored
+    file that is copied in chunks, never loaded whole), what it is and its date."""
 
     path: str
-    data: bytes
+    data: bytes | FieldFile
     description: str
     day: dt.date | None = None
 
+    def open(self) -> IO[bytes]:
+        if isinstance(self.data, bytes):
+            return io.BytesIO(self.data)
+        return self.data.storage.open(self.data.name, "rb")
+
+    def sha256(self) -> str:
+        with self.open() as f:
+            return upload_sha256(f)
+
+
+COPY_CHUNK = 1024 * 1024
 
 #: More evidence for a unit's bundle, each a function (unit, as_of) → files. The collection
 #: engine registers its contact records (《物业费催收记录表》) here.
@@ -48,7 +65,7 @@ def _suffix(name: str | None, default: str = ".bin") -> str:
     return PurePosixPath(name or "").suffix.lower() or default
 
 
-def _index(unit: Unit, files: list[BundleFile], as_of: dt.date) -> Content:
+def _index(unit: Unit, files: list[BundleFile], digests: dict[str, str], as_of: dt.date) -> Content:
     rows: list[tuple[str, ...]] = [("序号", "文件", "说明", "日期", "SHA-256（前16位）")]
     for number, item in enumerate(files, start=1):
         rows.append(
@@ -57,7 +74,7 @@ def _index(unit: Unit, files: list[BundleFile], as_of: dt.date) -> Content:
                 item.path,
                 item.description,
                 f"{item.day:%Y-%m-%d}" if item.day else "",
-                hashlib.sha256(item.data).hexdigest()[:16],
+                digests[item.path][:16],
             )
         )
     return Content(
@@ -80,9 +97,11 @@ def _index(unit: Unit, files: list[BundleFile], as_of: dt.date) -> Content:
 @transaction.atomic
 def evidence_bundle_build(
     *, unit: Unit, actor: User | None, as_of: dt.date | None = None
-) -> tuple[str, bytes]:
-    """The unit's evidence bundle as (file name, ZIP bytes). Renders a fresh statement (kept
-    as a document like any other) and logs the export."""
+) -> tuple[str, IO[bytes]]:
+    """The unit's evidence bundle as (file name, the ZIP in a temporary file, at its start).
+    Stored files are copied into it in chunks. Renders a fresh statement (kept as a document
+    like any other) and logs the export. A stored file missing from storage raises
+    FileNotFoundError (and nothing is kept)."""
     require(actor, Capability.ISSUE_DOCUMENTS)
     if actor is not None and not units_visible_to(actor).filter(pk=unit.pk).exists():
         raise PermissionDenied("unit out of scope")
@@ -100,13 +119,14 @@ def evidence_bundle_build(
         label = DocumentKind(demand.kind).label
         stem = f"02-催收文书/{index:02d}-{label}-{demand.number}"
         day = timezone.localdate(demand.created_at)
-        files.append(BundleFile(f"{stem}.pdf", document_file_bytes(demand), str(label), day))
+        content = demand.file if demand.batch_id is None else document_file_bytes(demand)
+        files.append(BundleFile(f"{stem}.pdf", content, str(label), day))
         for number, delivery in enumerate(demand.deliveries.all(), start=1):
             detail = delivery.tracking_no or delivery.reference or delivery.recipient
             description = f"送达凭证：{delivery.get_method_display()} {detail}".strip()
+            data: bytes | FieldFile
             if delivery.file:
-                with delivery.file.open("rb") as f:
-                    data = f.read()
+                data = delivery.file
                 path = f"{stem}-送达凭证{number}{_suffix(delivery.file.name)}"
             else:
                 data = (
@@ -116,27 +136,29 @@ def evidence_bundle_build(
                 path = f"{stem}-送达凭证{number}.txt"
             files.append(BundleFile(path, data, description, delivery.delivered_on))
     for index, contract in enumerate(unit_contracts(unit=unit), start=1):
-        with contract.file.open("rb") as f:
-            data = f.read()
         files.append(
             BundleFile(
                 f"03-合同/{index:02d}-{contract.title}{_suffix(contract.file.name, '.pdf')}",
-                data,
+                contract.file,
                 contract.title,
                 timezone.localdate(contract.created_at),
             )
         )
     for provider in EVIDENCE_PROVIDERS:
         files.extend(provider(unit, as_of))
-    index_pdf = pdf_render([_index(unit, files, as_of)]).data
-    out = io.BytesIO()
+    digests = {item.path: item.sha256() for item in files}
+    index_pdf = pdf_render([_index(unit, files, digests, as_of)]).data
+    # Handed to the caller open (a FileResponse closes it when sent), so no `with` here.
+    out = tempfile.TemporaryFile()  # noqa: SIM115
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("00-证据目录.pdf", index_pdf)
         sums = [f"{hashlib.sha256(index_pdf).hexdigest()}  00-证据目录.pdf"]
         for item in files:
-            archive.writestr(item.path, item.data)
-            sums.append(f"{hashlib.sha256(item.data).hexdigest()}  {item.path}")
+            with item.open() as source, archive.open(item.path, "w") as target:
+                shutil.copyfileobj(source, target, COPY_CHUNK)
+            sums.append(f"{digests[item.path]}  {item.path}")
         archive.writestr("SHA256SUMS.txt", "\n".join(sums) + "\n")
+    out.seek(0)
     filename = f"证据包-{unit.code}-{as_of:%Y%m%d}.zip"
     audit_record(
         actor=actor,
@@ -145,4 +167,4 @@ def evidence_bundle_build(
         estate_id=unit.estate_id,
         note=f"证据包 {filename}：{len(files) + 1} 份文件",
     )
-    return filename, out.getvalue()
+    return filename, out

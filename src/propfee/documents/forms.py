@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from propfee.core.models import User
+from propfee.core.uploads import UploadKind, upload_check
 from propfee.documents.constants import (
     MAX_DEADLINE_DAYS,
     MIN_DEADLINE_DAYS,
@@ -23,7 +24,10 @@ from propfee.documents.models import DeliveryEvidence, Document
 from propfee.estates.selectors import estates_visible_to
 from propfee.web.forms import BootstrapMixin, FilterForm
 
-_DATE = forms.DateInput(attrs={"type": "date"})
+# ISO dates: a date input shows nothing for the locale's 2026/05/06 (and then cannot be sent).
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+#: What the file chooser offers; the content decides (core.uploads).
+ACCEPT_DOCUMENTS = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
 
 
 class DocumentGenerateForm(BootstrapMixin, forms.Form):
@@ -49,7 +53,8 @@ class DeliveryForm(BootstrapMixin, forms.Form):
     file = forms.FileField(
         label=_("签收回执照片或扫描件"),
         required=False,
-        help_text=_("当面送达必须上传；EMS可上传妥投记录截图"),
+        help_text=_("当面送达必须上传；EMS可上传妥投记录截图（PDF、JPG 或 PNG）"),
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_DOCUMENTS}),
     )
     note = forms.CharField(label=_("备注"), max_length=500, required=False)
 
@@ -57,10 +62,24 @@ class DeliveryForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["delivered_on"].initial = timezone.localdate()
 
+    def clean_file(self) -> Any:
+        file = self.cleaned_data.get("file")
+        if file:
+            upload_check(file, kind=UploadKind.EVIDENCE)
+        return file
+
 
 class ContractUploadForm(BootstrapMixin, forms.Form):
     title = forms.CharField(label=_("名称"), max_length=128, initial=_("物业服务合同"))
-    file = forms.FileField(label=_("合同扫描件"))
+    file = forms.FileField(
+        label=_("合同扫描件"),
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_DOCUMENTS}),
+    )
+
+    def clean_file(self) -> Any:
+        file = self.cleaned_data["file"]
+        upload_check(file, kind=UploadKind.CONTRACT)
+        return file
 
 
 class DocumentFilterForm(FilterForm):

@@ -160,12 +160,13 @@ def document_file_bytes(document: Document) -> bytes:
 
         batch = document.batch
         assert batch is not None and document.page is not None
-        with batch.file.open("rb") as f:
-            reader = pypdf.PdfReader(io.BytesIO(f.read()))
-        writer = pypdf.PdfWriter()
-        writer.add_page(reader.pages[document.page - 1])
         out = io.BytesIO()
-        writer.write(out)
+        # pypdf reads the batch file where it needs to: a page of a long batch is cut out
+        # without loading the whole batch into memory.
+        with batch.file.open("rb") as f:
+            writer = pypdf.PdfWriter()
+            writer.add_page(pypdf.PdfReader(f).pages[document.page - 1])
+            writer.write(out)
         return out.getvalue()
     with document.file.open("rb") as f:
         return f.read()

@@ -20,6 +20,16 @@ from django.utils import timezone
 from propfee.core.models import AuditAction, User
 from propfee.core.roles import Capability, PermissionDenied, require, role_can
 from propfee.core.services import AuditBatch, audit_record
+from propfee.core.uploads import (
+    FileType,
+    UploadKind,
+    UploadRefused,
+    stored_name,
+    upload_check,
+    upload_file,
+    upload_sha256,
+    upload_size,
+)
 from propfee.documents.constants import (
     DEFAULT_DEADLINE_DAYS,
     MAX_DEADLINE_DAYS,
@@ -69,6 +79,14 @@ class DocumentError(Exception):
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _upload_checked(file: UploadedFile, kind: UploadKind) -> FileType:
+    """The file's type by its content, if `kind` accepts it (else DocumentError)."""
+    try:
+        return upload_check(file, kind=kind)
+    except UploadRefused as exc:
+        raise DocumentError(exc.messages[0]) from exc
 
 
 def _console() -> User:
@@ -411,24 +429,23 @@ def contract_upload(
     """Keep a scanned service contract (物业服务合同) of the unit for the evidence bundle."""
     require(actor, Capability.ISSUE_DOCUMENTS)
     _check_unit(actor, unit)
-    data = file.read()
-    if not data:
-        raise DocumentError("上传的文件是空的")
+    file_type = _upload_checked(file, UploadKind.CONTRACT)
     document = Document.objects.create(
         kind=DocumentKind.CONTRACT,
         estate_id=unit.estate_id,
         unit=unit,
         title=title.strip() or str(DocumentKind.CONTRACT.label),
-        content_type=file.content_type or "application/octet-stream",
-        sha256=_sha256(data),
-        size=len(data),
+        content_type=file_type.content_type,
+        sha256=upload_sha256(file),
+        size=upload_size(file),
         created_by=actor if actor is not None and actor.pk else None,
         params={"original_name": file.name},
     )
     document.number = document_number(
         DocumentKind.CONTRACT, unit.estate, timezone.localdate(), document.pk
     )
-    document.file.save(file.name or f"{document.number}.pdf", ContentFile(data), save=False)
+    name = stored_name(file.name or "", file_type, default=document.number)
+    document.file.save(name, upload_file(file), save=False)
     document.save()
     _audit_created(document, actor)
     return document
@@ -480,11 +497,10 @@ def delivery_record(
         recorded_by=actor if actor is not None and actor.pk else None,
     )
     if file is not None:
-        data = file.read()
-        if not data:
-            raise DocumentError("上传的文件是空的")
-        evidence.sha256 = _sha256(data)
-        evidence.file.save(file.name or "evidence", ContentFile(data), save=False)
+        file_type = _upload_checked(file, UploadKind.EVIDENCE)
+        evidence.sha256 = upload_sha256(file)
+        name = stored_name(file.name or "", file_type, default="evidence")
+        evidence.file.save(name, upload_file(file), save=False)
     evidence.save()
     audit_record(
         actor=actor,

@@ -10,6 +10,7 @@ while the request runs); larger estates use `propfee documents batch`."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -55,6 +56,7 @@ from propfee.estates.selectors import estates_visible_to, unit_get
 from propfee.payments.constants import PaymentStatus
 from propfee.payments.models import Payment
 from propfee.web.access import StaffRequest, capability_required
+from propfee.web.downloads import FILE_CSP, file_missing, file_response, stored_file_response
 from propfee.web.listing import export_list, export_requested, page_of, render_page_or_fragment
 
 RECENT_PAYMENTS = 10
@@ -144,8 +146,9 @@ def document_generate(request: StaffRequest, code: str) -> HttpResponseBase:
 
 @capability_required(Capability.VIEW_UNITS)
 def document_file(request: StaffRequest, pk: int) -> HttpResponseBase:
-    """The document's file: inline PDF (preview), `?download=1` as an attachment, and
-    `?format=docx` the editable Word file of a letter."""
+    """The document's file: inline PDF or image (preview), `?download=1` as an attachment,
+    and `?format=docx` the editable Word file of a letter. Served as its bytes show
+    (web.downloads), whatever type the uploader declared."""
     document = _document_or_404(request, pk)
     if request.GET.get("format") == "docx":
         if document.kind not in EDITABLE_KINDS or "content" not in document.params:
@@ -153,16 +156,17 @@ def document_file(request: StaffRequest, pk: int) -> HttpResponseBase:
         data = docx_render(Content.from_json(document.params["content"]))
         response = HttpResponse(data, content_type=DOCX)
         response["Content-Disposition"] = _disposition(f"{document.number}.docx", attachment=True)
+        response["Content-Security-Policy"] = FILE_CSP
         return response
-    if document.batch_id is None and not document.file:
-        raise Http404
-    data = document_file_bytes(document)
+    inline = request.GET.get("download") != "1"
     name = (document.file.name or "").rsplit("/", 1)[-1] or f"{document.number}.pdf"
-    response = HttpResponse(data, content_type=document.content_type)
-    response["Content-Disposition"] = _disposition(
-        name, attachment=request.GET.get("download") == "1"
-    )
-    return response
+    if document.batch_id is None:
+        return stored_file_response(request, document.file, filename=name, inline=inline)
+    try:
+        data = document_file_bytes(document)
+    except FileNotFoundError:
+        return file_missing(request)
+    return file_response(io.BytesIO(data), filename=name, inline=inline)
 
 
 def _disposition(filename: str, *, attachment: bool) -> str:
@@ -206,13 +210,12 @@ def delivery_add(request: StaffRequest, pk: int) -> HttpResponseBase:
 
 @capability_required(Capability.VIEW_UNITS)
 def evidence_file(request: StaffRequest, pk: int) -> HttpResponseBase:
+    """A delivery's photo or scan: shown inline if it is a PDF or an image, else downloaded."""
     evidence = DeliveryEvidence.objects.filter(pk=pk).select_related("document").first()
     if evidence is None or not evidence.file:
         raise Http404
     _document_or_404(request, evidence.document_id)
-    return FileResponse(
-        evidence.file.open("rb"), filename=(evidence.file.name or "evidence").rsplit("/", 1)[-1]
-    )
+    return stored_file_response(request, evidence.file, inline=request.GET.get("download") != "1")
 
 
 @require_POST
@@ -221,7 +224,9 @@ def contract_add(request: StaffRequest, code: str) -> HttpResponseBase:
     unit = _unit_or_404(request, code)
     form = ContractUploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("请选择要上传的合同文件"))
+        errors = form.errors.get("file")
+        refused = errors and request.FILES.get("file")
+        messages.error(request, errors[0] if refused else _("请选择要上传的合同文件"))
         return redirect(_unit_url(unit))
     try:
         contract_upload(
@@ -241,9 +246,14 @@ def contract_add(request: StaffRequest, code: str) -> HttpResponseBase:
 @capability_required(Capability.VIEW_UNITS, Capability.ISSUE_DOCUMENTS)
 def evidence_bundle(request: StaffRequest, code: str) -> HttpResponseBase:
     unit = _unit_or_404(request, code)
-    filename, data = evidence_bundle_build(unit=unit, actor=request.user)
-    response = HttpResponse(data, content_type="application/zip")
+    try:
+        filename, bundle = evidence_bundle_build(unit=unit, actor=request.user)
+    except FileNotFoundError:
+        return file_missing(request)
+    response = FileResponse(bundle, content_type="application/zip")
     response["Content-Disposition"] = _disposition(filename, attachment=True)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_CSP
     return response
 
 
@@ -344,15 +354,17 @@ def batch_file(request: StaffRequest, pk: int) -> HttpResponseBase:
     )
     if batch is None:
         raise Http404
-    audit_record(
-        actor=request.user,
-        action=AuditAction.EXPORT,
-        obj=batch,
-        estate_id=batch.estate_id,
-        note=f"下载批量打印PDF {batch.document_count} 份",
-    )
     filename = f"催缴通知书-{batch.estate.code}-{timezone.localdate(batch.created_at):%Y%m%d}.pdf"
-    return FileResponse(batch.file.open("rb"), filename=filename, content_type="application/pdf")
+    response = stored_file_response(request, batch.file, filename=filename)
+    if response.status_code == 200:
+        audit_record(
+            actor=request.user,
+            action=AuditAction.EXPORT,
+            obj=batch,
+            estate_id=batch.estate_id,
+            note=f"下载批量打印PDF {batch.document_count} 份",
+        )
+    return response
 
 
 @require_http_methods(["GET", "POST"])

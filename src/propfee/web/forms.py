@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from propfee.core.credentials import user_password_set
 from propfee.core.importing import IMPORT_KINDS
 from propfee.core.models import AuditAction, AuditEntry, User
+from propfee.core.uploads import UploadKind, upload_check
 from propfee.estates.constants import UnitStatus, UnitType
 from propfee.estates.models import Unit
 from propfee.estates.selectors import buildings_visible_to, estates_visible_to
@@ -204,3 +205,8 @@ class ImportUploadForm(BootstrapMixin, forms.Form):
     def __init__(self, *args: Any, kinds: list[tuple[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["kind"]).choices = kinds
+
+    def clean_file(self) -> Any:
+        file = self.cleaned_data["file"]
+        upload_check(file, kind=UploadKind.IMPORT)
+        return file

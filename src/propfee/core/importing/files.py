@@ -13,6 +13,15 @@ from decimal import Decimal
 from typing import Any
 
 from propfee.core.importing.cells import CellValue
+from propfee.core.uploads import (
+    UploadKind,
+    UploadRefused,
+    import_cells_message,
+    import_max_cells,
+    import_max_rows,
+    import_rows_message,
+    upload_check,
+)
 
 
 class ImportFileError(ValueError):
@@ -33,6 +42,22 @@ def row_blank(cells: list[CellValue | BadCell]) -> bool:
     return cells.count("") == len(cells)
 
 
+class _Budget:
+    """Counts rows and cells as they are read and stops the reading at the import caps
+    (`PROPFEE_IMPORT_MAX_ROWS`, `PROPFEE_IMPORT_MAX_CELLS`), before memory fills up."""
+
+    def __init__(self) -> None:
+        self.max_rows, self.max_cells = import_max_rows(), import_max_cells()
+        self.cells = 0
+
+    def take(self, number: int, width: int) -> None:
+        self.cells += width
+        if number > self.max_rows:
+            raise ImportFileError(import_rows_message(number))
+        if self.cells > self.max_cells:
+            raise ImportFileError(import_cells_message(self.cells))
+
+
 _EXCEL_TEXT_RE = re.compile(r'^="(.*)"$')
 
 
@@ -50,9 +75,11 @@ def _csv_rows(content: bytes) -> list[RawRow]:
     # Excel users write ="0571…" to keep leading zeros; the value is the inside.
     excel_text = '="' in text
     rows: list[RawRow] = []
+    budget = _Budget()
     try:
         # Each CSV record is one Excel row, even when a quoted cell spans several lines.
         for number, record in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+            budget.take(number, len(record))
             cells: list[CellValue | BadCell] = [raw.strip() for raw in record]
             if excel_text:
                 cells = [_excel_text(c) for c in cells]
@@ -110,7 +137,9 @@ def _xlsx_rows(content: bytes) -> list[RawRow]:
         # Some tools write a wrong sheet size; reading without it reads every row.
         sheet.reset_dimensions()
         rows: list[RawRow] = []
+        budget = _Budget()
         for number, cells in enumerate(sheet.iter_rows(), start=1):
+            budget.take(number, len(cells))
             rows.append((number, [_xlsx_value(cell) for cell in cells]))
         return rows
     finally:
@@ -119,9 +148,16 @@ def _xlsx_rows(content: bytes) -> list[RawRow]:
 
 def import_file_read(content: bytes, filename: str) -> list[RawRow]:
     """The rows of an import file (CSV in UTF-8/GB18030, or the first sheet of an XLSX) with
-    their row numbers. Raises ImportFileError when the file as a whole cannot be read."""
+    their row numbers. Raises ImportFileError when the file as a whole cannot be read: not
+    CSV or XLSX by its content, over the import's size, row or cell caps, or an XLSX that
+    would unpack too large (checked from its zip directory before it is opened)."""
     if content.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV")
+    if content:
+        try:
+            upload_check(io.BytesIO(content), kind=UploadKind.IMPORT, name=filename)
+        except UploadRefused as exc:
+            raise ImportFileError(exc.messages[0]) from exc
     if content.startswith(b"PK\x03\x04") or filename.lower().endswith((".xlsx", ".xlsm")):
         if not zipfile.is_zipfile(io.BytesIO(content)):
             raise ImportFileError("无法读取 XLSX 文件：文件已损坏或不是 Excel 文件")

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -57,7 +58,8 @@ def _staged_discard(request: StaffRequest) -> None:
         (_staging_dir() / staged["token"]).unlink(missing_ok=True)
 
 
-def _staged_save(request: StaffRequest, *, kind: str, filename: str, content: bytes) -> str:
+def _staged_save(request: StaffRequest, *, kind: str, upload: UploadedFile) -> Path:
+    """Write the upload to its staging file chunk by chunk (never whole in memory)."""
     _staged_discard(request)
     folder = _staging_dir()
     cutoff = time.time() - STAGED_MAX_AGE_SECONDS
@@ -65,9 +67,12 @@ def _staged_save(request: StaffRequest, *, kind: str, filename: str, content: by
         if old.is_file() and _TOKEN_RE.match(old.name) and old.stat().st_mtime < cutoff:
             old.unlink(missing_ok=True)
     token = secrets.token_hex(16)
-    (folder / token).write_bytes(content)
-    request.session[SESSION_KEY] = {"token": token, "kind": kind, "filename": filename}
-    return token
+    path = folder / token
+    with path.open("wb") as staged:
+        for chunk in upload.chunks():
+            staged.write(chunk)
+    request.session[SESSION_KEY] = {"token": token, "kind": kind, "filename": upload.name}
+    return path
 
 
 def _staged_load(request: StaffRequest, token: str) -> tuple[dict, bytes] | None:
@@ -101,17 +106,22 @@ def import_upload(request: StaffRequest) -> HttpResponse:
         if form.is_valid():
             kind = form.cleaned_data["kind"]
             upload = form.cleaned_data["file"]
-            content = upload.read()
+            # Checked by the form (type by content, size cap) before anything is written.
+            staged = _staged_save(request, kind=kind, upload=upload)
             try:
                 report = _run(
-                    request, kind=kind, content=content, filename=upload.name, dry_run=True
+                    request,
+                    kind=kind,
+                    content=staged.read_bytes(),
+                    filename=upload.name,
+                    dry_run=True,
                 )
             except ValueError as exc:
+                _staged_discard(request)
                 form.add_error(None, str(exc))
             else:
-                if report.ok:
-                    token = _staged_save(request, kind=kind, filename=upload.name, content=content)
-                else:
+                token = staged.name
+                if not report.ok:
                     _staged_discard(request)
                     token = ""
                 return render(

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from propfee.core.importing import IMPORT_KINDS, ImportReport, import_run
 from propfee.core.models import User
 from propfee.core.roles import Capability, PermissionDenied
+from propfee.core.uploads import UploadKind, size_text, upload_max_bytes
 from propfee.estates.commandline import command_actor, command_company
 from propfee.estates.models import Company, Estate
 from propfee.estates.selectors import estates_visible_to
@@ -78,7 +79,14 @@ class Command(BaseCommand):
             label = IMPORT_KINDS[kind].label
             raise CommandError(f"导入{label}时不能使用 --estate（可用于：{usable}）")
         path = Path(options["file"])
+        cap = upload_max_bytes(UploadKind.IMPORT)
         try:
+            # The size cap before the file is read (the content is checked by import_run).
+            if path.stat().st_size > cap:
+                raise CommandError(
+                    f"文件过大：{path.name} 有 {size_text(path.stat().st_size)}，"
+                    f"导入文件不能超过 {size_text(cap)}（PROPFEE_UPLOAD_MAX_BYTES）"
+                )
             content = path.read_bytes()
         except OSError as exc:
             raise CommandError(f"无法读取文件：{path}（{exc.strerror}）") from exc
