@@ -61,6 +61,7 @@ from propfee.collection.workbench_selectors import (
     tasks_workable_by,
 )
 from propfee.core.exporting import Column, ColumnKind, ExportList
+from propfee.core.identifiers import id_parse
 from propfee.core.models import User
 from propfee.core.roles import Capability, role_can
 from propfee.core.roles import PermissionDenied as CapabilityDenied
@@ -154,8 +155,8 @@ def today(request: StaffRequest) -> HttpResponseBase:
     collectors = collectors_for(user)
     collector: User = user
     chosen = request.GET.get("collector", "")
-    if chosen.isdigit() and role_can(user, Capability.MANAGE_CASES):
-        found = collectors.filter(pk=int(chosen)).first()
+    if chosen and role_can(user, Capability.MANAGE_CASES):
+        found = collectors.filter(pk=id_parse(chosen)).first()
         if found is None:
             raise Http404
         collector = found
@@ -314,8 +315,8 @@ def contact_new(request: StaffRequest, pk: int) -> HttpResponseBase:
     case = _case_or_404(request, pk)
     task_id = request.GET.get("task") or request.POST.get("task") or ""
     task = None
-    if task_id.isdigit():
-        task = case.tasks.filter(pk=int(task_id)).first()
+    if task_id:
+        task = case.tasks.filter(pk=id_parse(task_id)).first()
         if task is None:
             raise Http404
     if request.method == "GET":

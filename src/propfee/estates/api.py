@@ -25,8 +25,11 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from propfee.core.api import (
+    ID_LOOKUP_REGEX,
     CapabilityPermission,
     DomainErrorsMixin,
+    IdField,
+    IdFilter,
     StandardPagination,
     UserError,
 )
@@ -228,7 +231,7 @@ class OccupancySerializer(serializers.ModelSerializer):
 
 class OccupancyCreateSerializer(serializers.Serializer):
     unit = serializers.CharField(max_length=96, help_text="房屋编码")
-    party = serializers.IntegerField(min_value=1, help_text="业主/住户编号")
+    party = IdField(help_text="业主/住户编号")
     role = serializers.ChoiceField(choices=PartyRole.choices)
     is_payer = serializers.BooleanField(default=False)
     since = serializers.DateField()
@@ -239,13 +242,9 @@ class OccupancyEndSerializer(serializers.Serializer):
 
 
 class OwnershipTransferSerializer(serializers.Serializer):
-    new_owners = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), help_text="新业主编号（先创建业主）"
-    )
+    new_owners = serializers.ListField(child=IdField(), help_text="新业主编号（先创建业主）")
     on = serializers.DateField(help_text="产权变更日期：新业主自当日起")
-    payer = serializers.IntegerField(
-        min_value=1, required=False, allow_null=True, default=None, help_text="缴费人，默认第一位"
-    )
+    payer = IdField(required=False, allow_null=True, default=None, help_text="缴费人，默认第一位")
     note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
@@ -273,7 +272,7 @@ class UnitFilter(filters.FilterSet):
 
 class OccupancyFilter(filters.FilterSet):
     unit = filters.CharFilter(field_name="unit__code", label="房屋编码")
-    party = filters.NumberFilter(field_name="party_id", label="业主/住户编号")
+    party = IdFilter(field_name="party_id", label="业主/住户编号")
     current = filters.BooleanFilter(field_name="until", lookup_expr="isnull", label="仅当前关系")
 
     class Meta:
@@ -493,6 +492,7 @@ class PartyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     """业主/住户 with masked personal data; `reveal` shows it in full and is audit-logged."""
 
     serializer_class = PartySerializer
+    lookup_value_regex = ID_LOOKUP_REGEX
     read_capability = Capability.VIEW_PARTIES
     write_capabilities = {
         "create": Capability.MANAGE_PARTIES,
@@ -551,6 +551,7 @@ class OccupancyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
 
     serializer_class = OccupancySerializer
     filterset_class = OccupancyFilter
+    lookup_value_regex = ID_LOOKUP_REGEX
     read_capability = Capability.VIEW_PARTIES
     write_capabilities = {"create": Capability.MANAGE_PARTIES, "end": Capability.MANAGE_PARTIES}
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from propfee.core.exporting import Column, ColumnKind, ExportList, export_response
+from propfee.core.identifiers import id_parse
 from propfee.core.roles import Capability, role_can
 from propfee.core.services import personal_data_reveal_record
 from propfee.estates.models import Occupancy, Unit
@@ -91,10 +92,10 @@ def _unit_url(code: str) -> str:
 @capability_required(Capability.VIEW_UNITS)
 def building_options(request: StaffRequest) -> HttpResponseBase:
     """The <option>s of the building filter for the chosen estate (htmx)."""
-    estate_id = request.GET.get("estate", "")
+    estate_id = id_parse(request.GET.get("estate", ""))
     buildings = (
         buildings_visible_to(request.user).filter(estate_id=estate_id).order_by("code")
-        if estate_id.isdigit()
+        if estate_id
         else []
     )
     return render(request, "web/units/_building_options.html", {"buildings": buildings})
