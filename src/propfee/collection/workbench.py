@@ -65,7 +65,7 @@ from propfee.core.identifiers import id_parse
 from propfee.core.models import User
 from propfee.core.roles import Capability, role_can
 from propfee.core.roles import PermissionDenied as CapabilityDenied
-from propfee.core.services import personal_data_reveal_record
+from propfee.estates.services import party_reveal_record
 from propfee.ledger.selectors import statement_for_unit
 from propfee.web.access import StaffRequest, capability_required
 from propfee.web.listing import export_list, export_requested, page_of, render_page_or_fragment
@@ -367,8 +367,8 @@ def payer_reveal(request: StaffRequest, pk: int) -> HttpResponseBase:
         raise Http404
     phones = [p.number for p in payer.phones.all()]
     if phones:
-        personal_data_reveal_record(
-            actor=request.user, obj=payer, fields=["手机"], estate_id=case.estate_id
+        party_reveal_record(
+            actor=request.user, party=payer, fields=["手机"], estate_id=case.estate_id
         )
     row = request.POST.get("row", "")
     context = {

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import F, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -41,7 +41,6 @@ from propfee.core.personal_data import (
     phone_mask,
 )
 from propfee.core.roles import Capability
-from propfee.core.services import personal_data_reveal_record
 from propfee.estates import services
 from propfee.estates.constants import PartyRole, UnitStatus, UnitType
 from propfee.estates.models import Building, Company, Estate, Occupancy, Party, Unit
@@ -529,18 +528,8 @@ class PartyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(request=None, responses=PartyRevealSerializer, summary="查看完整个人信息")
     @action(detail=True, methods=["post"])
     def reveal(self, request: Request, pk: str) -> Response:
-        user = _actor(request)
         party = self.get_object()
-        estate_id = (
-            occupancies_visible_to(user)
-            .filter(party=party)
-            .order_by(F("until").desc(nulls_first=True), "-since")
-            .values_list("unit__estate_id", flat=True)
-            .first()
-        )
-        personal_data_reveal_record(
-            actor=user, obj=party, fields=REVEALED_FIELDS, estate_id=estate_id
-        )
+        services.party_reveal_record(actor=_actor(request), party=party, fields=REVEALED_FIELDS)
         return Response(PartyRevealSerializer(party).data)
 
 

@@ -15,7 +15,6 @@ from django_htmx.http import HttpResponseClientRedirect
 from propfee.core.exporting import Column, ColumnKind, ExportList, export_response
 from propfee.core.identifiers import id_parse
 from propfee.core.roles import Capability, role_can
-from propfee.core.services import personal_data_reveal_record
 from propfee.estates.models import Occupancy, Unit
 from propfee.estates.selectors import (
     buildings_visible_to,
@@ -24,6 +23,7 @@ from propfee.estates.selectors import (
     unit_occupancies,
     unit_search,
 )
+from propfee.estates.services import party_reveal_record
 from propfee.ledger.constants import WaiverKind, WaiverRequestStatus, WaiverStatus
 from propfee.ledger.selectors import (
     Statement,
@@ -215,8 +215,8 @@ def occupant_reveal(request: StaffRequest, code: str, occupancy_id: int) -> Http
         if present
     ]
     if fields:
-        personal_data_reveal_record(
-            actor=request.user, obj=party, fields=fields, estate_id=unit.estate_id
+        party_reveal_record(
+            actor=request.user, party=party, fields=fields, estate_id=unit.estate_id
         )
     if request.htmx:
         return render(
