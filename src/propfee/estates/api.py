@@ -179,6 +179,8 @@ class PartyRevealSerializer(serializers.ModelSerializer):
     """A party's unmasked personal data; every response is audit-logged."""
 
     phones = serializers.SerializerMethodField()
+    # Not the model's EmailField: a party without an address answers "", not an e-mail format.
+    email = serializers.CharField(read_only=True, help_text="邮箱（未登记时为空）")
 
     class Meta:
         model = Party
