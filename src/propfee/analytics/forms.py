@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from propfee.analytics.selectors import ARREARS_ORDERS, report_estates
 from propfee.billing.periods import PeriodError, period_label, period_parse
+from propfee.core.identifiers import id_parse
 from propfee.core.models import User
 from propfee.estates.models import Building, Estate
 from propfee.estates.selectors import buildings_visible_to
@@ -67,10 +68,10 @@ class ReportFilterForm(FilterForm):
                 "hx-trigger": "change",
             }
         )
-        estate_id = self.data.get("estate") if self.is_bound else None
+        estate_id = id_parse(self.data.get("estate")) if self.is_bound else None
         cast(forms.ModelChoiceField, self.fields["building"]).queryset = (
             buildings_visible_to(user).filter(estate_id=estate_id).order_by("code")
-            if estate_id and str(estate_id).isdigit()
+            if estate_id
             else buildings_visible_to(user).none()
         )
 

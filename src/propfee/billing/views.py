@@ -43,6 +43,7 @@ from propfee.billing.services import (
     fee_item_create,
     tariff_create,
 )
+from propfee.core.identifiers import id_parse
 from propfee.core.roles import Capability
 from propfee.estates.models import Estate
 from propfee.estates.selectors import estates_visible_to
@@ -170,7 +171,7 @@ def setup(request: StaffRequest) -> HttpResponseBase:
     """收费设置 of one estate (the first the user may see unless `?estate=` says which)."""
     chosen = request.GET.get("estate", "")
     estates = estates_visible_to(request.user).order_by("code")
-    estate = estates.filter(pk=chosen).first() if chosen.isdigit() else estates.first()
+    estate = estates.filter(pk=id_parse(chosen)).first() if chosen else estates.first()
     if estate is None:
         raise Http404
     if export_requested(request):

@@ -42,6 +42,7 @@ from propfee.collection.policies import (
 )
 from propfee.collection.run import DunningError, RunReport, dunning_run
 from propfee.core import roles
+from propfee.core.identifiers import id_parse
 from propfee.core.money import format_yuan
 from propfee.core.roles import Capability
 from propfee.estates.models import Estate
@@ -252,8 +253,8 @@ def policy_detail(request: StaffRequest, pk: int) -> HttpResponseBase:
     versions = list(policy.versions.select_related("created_by").order_by("-number"))
     shown = versions[0] if versions else None
     wanted = request.GET.get("version", "")
-    if wanted.isdigit():
-        shown = next((v for v in versions if v.number == int(wanted)), shown)
+    if number := id_parse(wanted):
+        shown = next((v for v in versions if v.number == number), shown)
     definition = definition_parse(shown.definition) if shown else None
     return render(
         request,
@@ -353,8 +354,8 @@ def policy_export(request: StaffRequest, pk: int) -> HttpResponseBase:
     """The policy as a YAML download (`?version=N`: that version, else the latest)."""
     policy = _policy(request, pk)
     wanted = request.GET.get("version", "")
-    version = policy.versions.filter(number=int(wanted)).first() if wanted.isdigit() else None
-    if wanted.isdigit() and version is None:
+    version = policy.versions.filter(number=id_parse(wanted)).first() if wanted else None
+    if wanted and version is None:
         raise Http404
     try:
         text = policy_export_yaml(policy, version)
@@ -423,7 +424,7 @@ def estate_policy_choose(request: StaffRequest, estate_id: int) -> HttpResponseB
     wanted = request.POST.get("policy", "")
     policy = None
     if wanted:
-        policy = _policies(request).filter(pk=wanted).first() if wanted.isdigit() else None
+        policy = _policies(request).filter(pk=id_parse(wanted)).first()
         if policy is None:
             messages.error(request, _("请选择本公司的催收策略。"))
             return redirect("collection:policy_list")

@@ -63,10 +63,11 @@ from propfee.collection.workbench_selectors import (
     tasks_workable_by,
 )
 from propfee.core.exporting import Column, ColumnKind, ExportList
+from propfee.core.identifiers import id_parse
 from propfee.core.models import User
 from propfee.core.roles import Capability, role_can
 from propfee.core.roles import PermissionDenied as CapabilityDenied
-from propfee.core.services import personal_data_reveal_record
+from propfee.estates.services import party_reveal_record
 from propfee.ledger.selectors import statement_for_unit
 from propfee.web.access import StaffRequest, capability_required
 from propfee.web.downloads import stored_file_response
@@ -157,8 +158,8 @@ def today(request: StaffRequest) -> HttpResponseBase:
     collectors = collectors_for(user)
     collector: User = user
     chosen = request.GET.get("collector", "")
-    if chosen.isdigit() and role_can(user, Capability.MANAGE_CASES):
-        found = collectors.filter(pk=int(chosen)).first()
+    if chosen and role_can(user, Capability.MANAGE_CASES):
+        found = collectors.filter(pk=id_parse(chosen)).first()
         if found is None:
             raise Http404
         collector = found
@@ -330,8 +331,8 @@ def contact_new(request: StaffRequest, pk: int) -> HttpResponseBase:
     case = _case_or_404(request, pk)
     task_id = request.GET.get("task") or request.POST.get("task") or ""
     task = None
-    if task_id.isdigit():
-        task = case.tasks.filter(pk=int(task_id)).first()
+    if task_id:
+        task = case.tasks.filter(pk=id_parse(task_id)).first()
         if task is None:
             raise Http404
     if request.method == "GET":
@@ -382,8 +383,8 @@ def payer_reveal(request: StaffRequest, pk: int) -> HttpResponseBase:
         raise Http404
     phones = [p.number for p in payer.phones.all()]
     if phones:
-        personal_data_reveal_record(
-            actor=request.user, obj=payer, fields=["手机"], estate_id=case.estate_id
+        party_reveal_record(
+            actor=request.user, party=payer, fields=["手机"], estate_id=case.estate_id
         )
     row = request.POST.get("row", "")
     context = {

@@ -25,6 +25,7 @@ from propfee.collection.constants import (
 )
 from propfee.collection.models import Case
 from propfee.collection.workbench_selectors import collectors_for
+from propfee.core.identifiers import id_parse
 from propfee.core.models import User
 from propfee.core.money import yuan_to_fen
 from propfee.core.uploads import UploadKind, upload_check
@@ -173,12 +174,10 @@ class CaseFilterForm(FilterForm):
         cast(forms.ModelChoiceField, self.fields["estate"]).queryset = estates_visible_to(
             user
         ).order_by("code")
-        estate_id = self.data.get("estate") if self.is_bound else None
+        estate_id = id_parse(self.data.get("estate")) if self.is_bound else None
         buildings = buildings_visible_to(user).order_by("code")
         cast(forms.ModelChoiceField, self.fields["building"]).queryset = (
-            buildings.filter(estate_id=estate_id)
-            if estate_id and str(estate_id).isdigit()
-            else buildings
+            buildings.filter(estate_id=estate_id) if estate_id else buildings
         )
         cast(forms.ModelChoiceField, self.fields["collector"]).queryset = collectors_for(user)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -16,6 +18,7 @@ from rest_framework.views import APIView
 
 from propfee.core import roles
 from propfee.core.credentials import api_token_expires_at, api_token_obtain, api_token_revoke
+from propfee.core.identifiers import ID_MAX, ID_MAX_DIGITS
 from propfee.core.logins import lockout_message
 from propfee.core.models import User
 from propfee.core.personal_data import PersonalDataError
@@ -30,6 +33,27 @@ class StandardPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+# Ids in URLs, bodies and filters are bounded (see core.identifiers): a larger number is a
+# 404 or a 400, never a query the database cannot bind.
+ID_LOOKUP_REGEX = f"[0-9]{{1,{ID_MAX_DIGITS}}}"
+
+
+def IdField(**kwargs: Any) -> serializers.IntegerField:
+    """An id in a request body: an integer from 1 to ID_MAX."""
+    return serializers.IntegerField(min_value=1, max_value=ID_MAX, **kwargs)
+
+
+class IdFilter(filters.NumberFilter):
+    """`?party=12`: an integer id from 1 to ID_MAX; anything else is a 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(*args, **kwargs)
 
 
 class UserError(exceptions.APIException):

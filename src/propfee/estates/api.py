@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import F, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -25,8 +25,11 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from propfee.core.api import (
+    ID_LOOKUP_REGEX,
     CapabilityPermission,
     DomainErrorsMixin,
+    IdField,
+    IdFilter,
     StandardPagination,
     UserError,
 )
@@ -38,7 +41,6 @@ from propfee.core.personal_data import (
     phone_mask,
 )
 from propfee.core.roles import Capability
-from propfee.core.services import personal_data_reveal_record
 from propfee.estates import services
 from propfee.estates.constants import PartyRole, UnitStatus, UnitType
 from propfee.estates.models import Building, Company, Estate, Occupancy, Party, Unit
@@ -177,6 +179,8 @@ class PartyRevealSerializer(serializers.ModelSerializer):
     """A party's unmasked personal data; every response is audit-logged."""
 
     phones = serializers.SerializerMethodField()
+    # Not the model's EmailField: a party without an address answers "", not an e-mail format.
+    email = serializers.CharField(read_only=True, help_text="邮箱（未登记时为空）")
 
     class Meta:
         model = Party
@@ -228,7 +232,7 @@ class OccupancySerializer(serializers.ModelSerializer):
 
 class OccupancyCreateSerializer(serializers.Serializer):
     unit = serializers.CharField(max_length=96, help_text="房屋编码")
-    party = serializers.IntegerField(min_value=1, help_text="业主/住户编号")
+    party = IdField(help_text="业主/住户编号")
     role = serializers.ChoiceField(choices=PartyRole.choices)
     is_payer = serializers.BooleanField(default=False)
     since = serializers.DateField()
@@ -239,13 +243,9 @@ class OccupancyEndSerializer(serializers.Serializer):
 
 
 class OwnershipTransferSerializer(serializers.Serializer):
-    new_owners = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), help_text="新业主编号（先创建业主）"
-    )
+    new_owners = serializers.ListField(child=IdField(), help_text="新业主编号（先创建业主）")
     on = serializers.DateField(help_text="产权变更日期：新业主自当日起")
-    payer = serializers.IntegerField(
-        min_value=1, required=False, allow_null=True, default=None, help_text="缴费人，默认第一位"
-    )
+    payer = IdField(required=False, allow_null=True, default=None, help_text="缴费人，默认第一位")
     note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
@@ -273,7 +273,7 @@ class UnitFilter(filters.FilterSet):
 
 class OccupancyFilter(filters.FilterSet):
     unit = filters.CharFilter(field_name="unit__code", label="房屋编码")
-    party = filters.NumberFilter(field_name="party_id", label="业主/住户编号")
+    party = IdFilter(field_name="party_id", label="业主/住户编号")
     current = filters.BooleanFilter(field_name="until", lookup_expr="isnull", label="仅当前关系")
 
     class Meta:
@@ -493,6 +493,7 @@ class PartyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     """业主/住户 with masked personal data; `reveal` shows it in full and is audit-logged."""
 
     serializer_class = PartySerializer
+    lookup_value_regex = ID_LOOKUP_REGEX
     read_capability = Capability.VIEW_PARTIES
     write_capabilities = {
         "create": Capability.MANAGE_PARTIES,
@@ -529,18 +530,8 @@ class PartyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(request=None, responses=PartyRevealSerializer, summary="查看完整个人信息")
     @action(detail=True, methods=["post"])
     def reveal(self, request: Request, pk: str) -> Response:
-        user = _actor(request)
         party = self.get_object()
-        estate_id = (
-            occupancies_visible_to(user)
-            .filter(party=party)
-            .order_by(F("until").desc(nulls_first=True), "-since")
-            .values_list("unit__estate_id", flat=True)
-            .first()
-        )
-        personal_data_reveal_record(
-            actor=user, obj=party, fields=REVEALED_FIELDS, estate_id=estate_id
-        )
+        services.party_reveal_record(actor=_actor(request), party=party, fields=REVEALED_FIELDS)
         return Response(PartyRevealSerializer(party).data)
 
 
@@ -551,6 +542,7 @@ class OccupancyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
 
     serializer_class = OccupancySerializer
     filterset_class = OccupancyFilter
+    lookup_value_regex = ID_LOOKUP_REGEX
     read_capability = Capability.VIEW_PARTIES
     write_capabilities = {"create": Capability.MANAGE_PARTIES, "end": Capability.MANAGE_PARTIES}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from propfee.core.bulk import many_values
-from propfee.core.models import AuditAction, User
+from propfee.core.models import AuditAction, AuditEntry, User
 from propfee.core.personal_data import id_number_normalize, phone_normalize
 from propfee.core.roles import Capability, require
 from propfee.core.services import (
@@ -25,6 +25,7 @@ from propfee.core.services import (
     audit_personal_data_redact,
     audit_record,
     model_snapshot,
+    personal_data_reveal_record,
     snapshot_diff,
 )
 from propfee.estates.constants import TITLE_ROLES, PartyRole, UnitStatus, UnitType
@@ -273,6 +274,36 @@ def _party_snapshot(party: Party, numbers: list[str]) -> dict:
     return snapshot
 
 
+def party_audit_estate_ids(party: Party, *, acted_from: int | None = None) -> list[int | None]:
+    """The estates whose 操作日志 gets a row about a change to, or a view of, `party`'s
+    personal data: every estate where the party lives or lived (current and ended occupancies),
+    so each estate's managers see what happened to their residents' data. The estate the
+    change was made from (`acted_from`, a unit page) comes first; a party linked to no unit
+    gets one row, without an estate unless one was given (company admins still see it)."""
+    estate_ids: list[int | None] = [acted_from] if acted_from is not None else []
+    for estate_id in (
+        Occupancy.objects.filter(party=party)
+        .order_by("unit__estate_id")
+        .values_list("unit__estate_id", flat=True)
+        .distinct()
+    ):
+        if estate_id not in estate_ids:
+            estate_ids.append(estate_id)
+    return estate_ids or [None]
+
+
+def party_reveal_record(
+    *, actor: User, party: Party, fields: Iterable[str], estate_id: int | None = None
+) -> list[AuditEntry]:
+    """Log that `actor` viewed `party`'s unmasked `fields`: one row per estate of
+    `party_audit_estate_ids` (`estate_id`: the estate it was viewed from)."""
+    shown = list(fields)
+    return [
+        personal_data_reveal_record(actor=actor, obj=party, fields=shown, estate_id=estate)
+        for estate in party_audit_estate_ids(party, acted_from=estate_id)
+    ]
+
+
 @dataclass(frozen=True, eq=False)
 class NewParty:
     """A party not on file yet, named in the same write that links it to a unit (a new buyer
@@ -345,8 +376,8 @@ def party_update(
     id_number: str | None = None,
     estate_id: int | None = None,
 ) -> Party:
-    """Change what is given (None: unchanged). `estate_id`: the estate the change was made
-    from (a unit page), so that estate's audit log shows it."""
+    """Change what is given (None: unchanged). One audit row per estate of
+    `party_audit_estate_ids` (`estate_id`: the estate the change was made from, a unit page)."""
     require(actor, Capability.MANAGE_PARTIES)
     if party.anonymised_at is not None:
         # Its data was removed at the end of the retention period; a person who comes back is
@@ -368,14 +399,15 @@ def party_update(
         party.save()
         if numbers != current:
             _party_phones_set(party, numbers)
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            obj=party,
-            estate_id=estate_id,
-            before=old,
-            after=new,
-        )
+        for estate in party_audit_estate_ids(party, acted_from=estate_id):
+            audit_record(
+                actor=actor,
+                action=AuditAction.UPDATE,
+                obj=party,
+                estate_id=estate,
+                before=old,
+                after=new,
+            )
     return party
 
 

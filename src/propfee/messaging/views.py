@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from propfee.core.exporting import export_response
+from propfee.core.identifiers import id_parse
 from propfee.core.money import fen_to_yuan
 from propfee.core.roles import Capability, role_can
 from propfee.estates.models import Unit
@@ -253,7 +254,7 @@ def template_edit(request: StaffRequest, pk: int) -> HttpResponseBase:
 def template_preview_view(request: StaffRequest) -> HttpResponseBase:
     """The live preview (htmx): the text being edited, filled for the chosen unit."""
     template_id = request.POST.get("template_id", "")
-    template = _template_or_404(request, int(template_id)) if template_id.isdigit() else None
+    template = _template_or_404(request, id_parse(template_id)) if template_id else None
     fixed = {
         name: getattr(template, name) if template else request.POST.get(name, "")
         for name in ("channel", "stage", "audience")

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from propfee.core.credentials import user_password_set
+from propfee.core.identifiers import id_parse
 from propfee.core.importing import IMPORT_KINDS
 from propfee.core.models import AuditAction, AuditEntry, User
 from propfee.core.uploads import UploadKind, upload_check
@@ -102,12 +103,10 @@ class UnitFilterForm(FilterForm):
                 "hx-trigger": "change",
             }
         )
-        estate_id = self.data.get("estate") if self.is_bound else None
+        estate_id = id_parse(self.data.get("estate")) if self.is_bound else None
         buildings = buildings_visible_to(user).order_by("code")
         cast(forms.ModelChoiceField, self.fields["building"]).queryset = (
-            buildings.filter(estate_id=estate_id)
-            if estate_id and str(estate_id).isdigit()
-            else buildings.none()
+            buildings.filter(estate_id=estate_id) if estate_id else buildings.none()
         )
 
     @property

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from propfee.core.identifiers import id_parse
 from propfee.core.models import User
 from propfee.core.personal_data import email_mask, id_number_mask, phone_mask
 from propfee.estates.constants import PartyRole, UnitStatus, UnitType
@@ -202,7 +203,7 @@ class PartyPickerMixin:
 
     def picked_ids(self) -> list[int]:
         values = self.data.getlist(self.pick_field) if hasattr(self.data, "getlist") else []
-        return [int(v) for v in values if str(v).isdigit()]
+        return [pk for pk in map(id_parse, values) if pk is not None]
 
     def party_options(self) -> dict[str, Any]:
         """What the options list shows: the picked parties, then the search's matches."""
@@ -285,13 +286,28 @@ class OccupancyEndForm(WriteForm):
         super().__init__(*args, initial={"until": timezone.localdate()}, **kwargs)
 
 
+class PartiesField(forms.ModelMultipleChoiceField):
+    """Parties picked by id; an id out of range (see core.identifiers) is an invalid choice,
+    not a query the database cannot bind."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            if id_parse(pk) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
 class TransferForm(PartyPickerMixin, WriteForm):
     """产权变更: the new owners (picked after a search, or new), the date, the payer, a note."""
 
     pick_field = "owners"
 
     q = forms.CharField(label=gettext_lazy("查找已有业主住户"), required=False, max_length=64)
-    owners = forms.ModelMultipleChoiceField(
+    owners = PartiesField(
         label=gettext_lazy("新业主"), queryset=Party.objects.none(), required=False
     )
     on = forms.DateField(

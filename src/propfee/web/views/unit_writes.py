@@ -27,7 +27,6 @@ from propfee.core import roles
 from propfee.core.money import format_yuan
 from propfee.core.personal_data import PersonalDataError
 from propfee.core.roles import Capability, role_can
-from propfee.core.services import personal_data_reveal_record
 from propfee.core.submission import (
     TOKEN_FIELD,
     SubmissionMissing,
@@ -173,8 +172,8 @@ def occupant_edit(request: StaffRequest, code: str, occupancy_id: int) -> HttpRe
                 )
                 return _done(request, unit, _("已保存 %(name)s 的资料。") % {"name": party.name})
     elif form.prefilled:
-        personal_data_reveal_record(
-            actor=request.user, obj=party, fields=form.prefilled, estate_id=unit.estate_id
+        services.party_reveal_record(
+            actor=request.user, party=party, fields=form.prefilled, estate_id=unit.estate_id
         )
     title = _("编辑资料：%(name)s") % {"name": name}
     return _dialog(

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from propfee.core.exporting import Column, ColumnKind, ExportList, export_response
+from propfee.core.identifiers import id_parse
 from propfee.core.roles import Capability, role_can
-from propfee.core.services import personal_data_reveal_record
 from propfee.estates.models import Occupancy, Unit
 from propfee.estates.selectors import (
     buildings_visible_to,
@@ -23,6 +23,7 @@ from propfee.estates.selectors import (
     unit_occupancies,
     unit_search,
 )
+from propfee.estates.services import party_reveal_record
 from propfee.ledger.constants import WaiverKind, WaiverRequestStatus, WaiverStatus
 from propfee.ledger.selectors import (
     Statement,
@@ -91,10 +92,10 @@ def _unit_url(code: str) -> str:
 @capability_required(Capability.VIEW_UNITS)
 def building_options(request: StaffRequest) -> HttpResponseBase:
     """The <option>s of the building filter for the chosen estate (htmx)."""
-    estate_id = request.GET.get("estate", "")
+    estate_id = id_parse(request.GET.get("estate", ""))
     buildings = (
         buildings_visible_to(request.user).filter(estate_id=estate_id).order_by("code")
-        if estate_id.isdigit()
+        if estate_id
         else []
     )
     return render(request, "web/units/_building_options.html", {"buildings": buildings})
@@ -214,8 +215,8 @@ def occupant_reveal(request: StaffRequest, code: str, occupancy_id: int) -> Http
         if present
     ]
     if fields:
-        personal_data_reveal_record(
-            actor=request.user, obj=party, fields=fields, estate_id=unit.estate_id
+        party_reveal_record(
+            actor=request.user, party=party, fields=fields, estate_id=unit.estate_id
         )
     if request.htmx:
         return render(
