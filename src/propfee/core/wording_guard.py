@@ -18,13 +18,18 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from propfee.core.wording_patterns import (
+    ACCESS_OBJECT_RE,
     CONTEXT_RE,
     HEADER_RE,
     JUDGMENT_RE,
+    LAWFUL_STEP_RE,
     MAINTENANCE_RE,
     NEGATION_BEFORE_RE,
     NEGATION_INSIDE_RE,
+    PRESSURE_CONDITION_RE,
+    PRESSURE_HARM_RE,
     RULES,
+    UTILITY_OBJECT_RE,
     Rule,
     WordingCategory,
 )
@@ -172,8 +177,44 @@ def wording_findings(text: str, *, dunning: bool = False) -> list[WordingFinding
             finding = WordingFinding(rule.category, _quote(folded, start, end))
             if finding not in findings:
                 findings.append(finding)
+    findings.extend(_pressure(folded, [(s, e) for _, s, e in taken]))
     order = list(WordingCategory.values)
     return sorted(findings, key=lambda f: order.index(f.category))
+
+
+def _pressure(folded: _Folded, taken: list[tuple[int, int]]) -> list[WordingFinding]:
+    """Sentences that tie a harm to not paying and that no pattern has caught: a condition
+    (再不缴费, 逾期…) before a harm (别想, 就会, 刷不开…) in the same sentence, with no lawful
+    step (违约金, 诉讼…), no maintenance reason and no negation before the harm."""
+    found: list[WordingFinding] = []
+    sentences = sorted(set(folded.sentences))
+    for sentence in sentences:
+        indexes = [i for i, s in enumerate(folded.sentences) if s == sentence]
+        begin, end = indexes[0], indexes[-1] + 1
+        if any(begin < e and s < end for s, e in taken):
+            continue
+        text = folded.dense[begin:end]
+        condition = PRESSURE_CONDITION_RE.search(text)
+        if condition is None or LAWFUL_STEP_RE.search(text) or MAINTENANCE_RE.search(text):
+            continue
+        harm = PRESSURE_HARM_RE.search(text, condition.end())
+        if harm is None:
+            continue
+        at = begin + harm.start()
+        if NEGATION_BEFORE_RE.search(_clause_before(folded, at)):
+            continue
+        clause = folded.clauses[at]
+        first = next(i for i in indexes if folded.clauses[i] == clause)
+        last = max(i for i in indexes if folded.clauses[i] == clause) + 1
+        words = folded.dense[first:last]
+        if UTILITY_OBJECT_RE.search(words):
+            category = WordingCategory.UTILITY
+        elif ACCESS_OBJECT_RE.search(words):
+            category = WordingCategory.ACCESS
+        else:
+            category = WordingCategory.VIOLENCE
+        found.append(WordingFinding(category, _quote(folded, first, last)))
+    return found
 
 
 _WHY = {
