@@ -54,7 +54,7 @@ class WordingFinding:
 
 
 @dataclass(frozen=True)
-class _Folded:
+class _Folded:  # not slotted: `sentence_spans` is cached on the instance
     """A text as the patterns read it. `dense` has only letters, digits and CJK characters
     (NFKC, lower case, simplified); for each of its characters, `positions` is the index in
     the original text, `sentences` and `clauses` the number of the sentence and clause."""
@@ -64,6 +64,15 @@ class _Folded:
     positions: tuple[int, ...]
     sentences: tuple[int, ...]
     clauses: tuple[int, ...]
+
+    @functools.cached_property
+    def sentence_spans(self) -> dict[int, tuple[int, int]]:
+        """Each sentence's [begin, end) in `dense`."""
+        spans: dict[int, tuple[int, int]] = {}
+        for index, sentence in enumerate(self.sentences):
+            begin, _ = spans.get(sentence, (index, index))
+            spans[sentence] = (begin, index + 1)
+        return spans
 
 
 @functools.cache
@@ -84,13 +93,23 @@ def _simplified(chars: Sequence[str]) -> list[str]:
     return [converter.convert(char) if len(char) == 1 else char for char in chars]  # type: ignore[attr-defined]
 
 
+@functools.lru_cache(maxsize=8192)
+def _folded_char(char: str) -> str:
+    return unicodedata.normalize("NFKC", char).lower()
+
+
+@functools.lru_cache(maxsize=8192)
+def _strip(char: str) -> bool:
+    return unicodedata.category(char)[0] in _STRIP
+
+
 def _fold(text: str) -> _Folded:
     pieces: list[str] = []
     origins: list[int] = []
     for index, char in enumerate(text):
-        for folded in unicodedata.normalize("NFKC", char).lower():
-            pieces.append(folded)
-            origins.append(index)
+        folded = _folded_char(char)
+        pieces.extend(folded)
+        origins.extend([index] * len(folded))
     simplified = _simplified(pieces)
     dense: list[str] = []
     positions: list[int] = []
@@ -98,7 +117,7 @@ def _fold(text: str) -> _Folded:
     clauses: list[int] = []
     sentence = clause = 0
     for char, origin in zip(simplified, origins, strict=True):
-        if unicodedata.category(char)[0] in _STRIP:
+        if _strip(char):
             if char in _SENTENCE_END:
                 sentence += 1
             if char in _CLAUSE_END:
@@ -113,11 +132,10 @@ def _fold(text: str) -> _Folded:
 
 def _span_text(folded: _Folded, first: int, last: int) -> str:
     """The dense characters whose sentence lies between `first` and `last` (inclusive)."""
-    return "".join(
-        char
-        for char, sentence in zip(folded.dense, folded.sentences, strict=True)
-        if first <= sentence <= last
-    )
+    spans = [folded.sentence_spans[n] for n in range(first, last + 1) if n in folded.sentence_spans]
+    if not spans:
+        return ""
+    return folded.dense[spans[0][0] : spans[-1][1]]
 
 
 def _clause_before(folded: _Folded, start: int) -> str:
@@ -187,10 +205,7 @@ def _pressure(folded: _Folded, taken: list[tuple[int, int]]) -> list[WordingFind
     (再不缴费, 逾期…) before a harm (别想, 就会, 刷不开…) in the same sentence, with no lawful
     step (违约金, 诉讼…), no maintenance reason and no negation before the harm."""
     found: list[WordingFinding] = []
-    sentences = sorted(set(folded.sentences))
-    for sentence in sentences:
-        indexes = [i for i, s in enumerate(folded.sentences) if s == sentence]
-        begin, end = indexes[0], indexes[-1] + 1
+    for begin, end in folded.sentence_spans.values():
         if any(begin < e and s < end for s, e in taken):
             continue
         text = folded.dense[begin:end]
@@ -204,8 +219,8 @@ def _pressure(folded: _Folded, taken: list[tuple[int, int]]) -> list[WordingFind
         if NEGATION_BEFORE_RE.search(_clause_before(folded, at)):
             continue
         clause = folded.clauses[at]
-        first = next(i for i in indexes if folded.clauses[i] == clause)
-        last = max(i for i in indexes if folded.clauses[i] == clause) + 1
+        first = next(i for i in range(begin, end) if folded.clauses[i] == clause)
+        last = max(i for i in range(begin, end) if folded.clauses[i] == clause) + 1
         words = folded.dense[first:last]
         if UTILITY_OBJECT_RE.search(words):
             category = WordingCategory.UTILITY
