@@ -34,6 +34,7 @@ urlpatterns = [
     path("cases/", workbench.case_list, name="case_list"),
     path("cases/<int:pk>/", workbench.case_detail, name="case_detail"),
     path("cases/<int:pk>/contact/", workbench.contact_new, name="contact_new"),
+    path("cases/<int:pk>/message/", workbench.case_message, name="case_message"),
     path("cases/<int:pk>/reveal/", workbench.payer_reveal, name="payer_reveal"),
     path("cases/<int:pk>/timeline/", workbench.case_timeline_more, name="case_timeline"),
     path("cases/<int:pk>/stage/<str:direction>/", workbench.case_stage, name="case_stage"),
