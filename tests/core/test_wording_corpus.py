@@ -78,3 +78,16 @@ def test_recall_and_false_positive_rate_meet_the_bar(capsys):
 def test_each_refusal_quotes_words_that_are_in_the_text(label, text):
     found = [f for f in wording_findings(text) if f.category == _CATEGORY[label]]
     assert found and all(f.words and f.words in text for f in found)
+
+
+def test_lawful_texts_pass_even_when_read_as_dunning_texts(capsys):
+    """A payer template is a dunning text: a cut or a block needs no debt word nearby to be a
+    threat. The lawful service notices in the corpus must still pass (≤ 2 %)."""
+    flagged = [text for text in LAWFUL if wording_findings(text, dunning=True)]
+    rate = len(flagged) / len(LAWFUL)
+    with capsys.disabled():
+        sys.stdout.write(
+            f"\nwording guard, read as dunning texts: false positives {rate:.1%}"
+            f" ({len(flagged)}/{len(LAWFUL)})\n"
+        )
+    assert rate <= 0.02

@@ -147,8 +147,21 @@ def _clause_before(folded: _Folded, start: int) -> str:
     return folded.dense[begin:start]
 
 
+def _spans_two_sentences(folded: _Folded, start: int, end: int) -> bool:
+    """Whether a match joins words of two sentences ("…积水。请车主将车辆停…"); a lone
+    character split off by a full stop ("停。水") is a spelling trick and still counts."""
+    first, last = folded.sentences[start], folded.sentences[end - 1]
+    if first == last:
+        return False
+    head = sum(1 for i in range(start, end) if folded.sentences[i] == first)
+    tail = sum(1 for i in range(start, end) if folded.sentences[i] == last)
+    return head > 1 and tail > 1
+
+
 def _applies(rule: Rule, folded: _Folded, match: re.Match[str], *, dunning: bool) -> bool:
     start, end = match.start(), match.end()
+    if _spans_two_sentences(folded, start, end):
+        return False
     if NEGATION_BEFORE_RE.search(_clause_before(folded, start)):
         return False
     if rule.object_negatable and NEGATION_INSIDE_RE.search(match.group()):

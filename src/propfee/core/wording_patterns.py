@@ -58,7 +58,8 @@ _UTILITY_ACTION = _any(
     "不给", "无法",
     "不予(?:开通|办理|供应|充值|开栓)?", "不再(?:提供|供应|办理|为您|为你)?",
 )  # fmt: skip
-_UTILITY_SHORT_ACTION = "[停断限切掐关锁拆]"
+# 停放 (park), 关于 (about), 期限 are not cuts.
+_UTILITY_SHORT_ACTION = "(?:停(?![放车靠留])|关(?![于注心系键])|(?<!期)限(?!期)|[断切掐锁拆])"
 _UTILITY_OBJECT = _any(
     "水电气暖", "水电气", "水电", "水暖", "供燃气", "供水", "供电", "供气", "供暖", "供热",
     "用水", "用电", "用气", "热水", "暖气片", "暖气", "地暖", "燃气卡", "燃气表", "燃气阀门",
@@ -267,7 +268,8 @@ MAINTENANCE_RE = re.compile(
 #: A judgment (or an equivalent title) after which enforcement and credit steps are lawful.
 JUDGMENT_RE = re.compile(r"判决|裁定|调解书|生效")
 NEGATION_BEFORE_RE = re.compile(
-    r"不得(?!不)|不会|不能|不可|从不|从未|绝不|决不|不以|不因|无权|严禁|禁止以|不存在|并非|不允许|不应"
+    r"不得(?!不)|不会|不能|不可|从不|从未|绝不|决不|不以|不因|无权|严禁|禁止以|不存在|并非|不允许|不应|"
+    r"请勿|切勿|不要"
 )
 NEGATION_INSIDE_RE = re.compile(r"不包含|不含|不公开|不公布|不透露|不会|不涉及|隐去|除外")
 
