@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -76,7 +77,9 @@ class _Folded:  # not slotted: `sentence_spans` is cached on the instance
 
 
 @functools.cache
-def _t2s() -> object:
+def _t2s() -> Any:
+    """OpenCC's traditional → simplified converter, loaded once (its dictionaries ship with
+    the wheel)."""
     import opencc
 
     return opencc.OpenCC("t2s")
@@ -87,10 +90,10 @@ def _simplified(chars: Sequence[str]) -> list[str]:
     length; if a conversion ever changed it, each character is converted on its own)."""
     converter = _t2s()
     joined = "".join(chars)
-    converted = converter.convert(joined)  # type: ignore[attr-defined]
+    converted: str = converter.convert(joined)
     if len(converted) == len(joined):
         return list(converted)
-    return [converter.convert(char) if len(char) == 1 else char for char in chars]  # type: ignore[attr-defined]
+    return [converter.convert(char) for char in chars]
 
 
 @functools.lru_cache(maxsize=8192)
