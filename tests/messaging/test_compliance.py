@@ -84,9 +84,16 @@ def test_threats_to_block_lifts_gates_or_parking_are_rejected(body):
     assert codes(CLEAN + body) == ["access_threat"]
 
 
-@pytest.mark.parametrize("body", ["否则将曝光您的欠费。", "将通知您的单位。", "将影响征信。"])
-def test_intimidation_is_rejected(body):
-    assert codes(CLEAN + body) == ["intimidation"]
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("否则将曝光您的欠费。", "public_shaming"),
+        ("将通知您的单位。", "third_party_disclosure"),
+        ("将影响征信。", "false_legal_consequence"),
+    ],
+)
+def test_intimidation_is_rejected_under_its_own_category(body, code):
+    assert codes(CLEAN + body) == [code]
 
 
 @pytest.mark.parametrize(
@@ -143,3 +150,23 @@ def test_the_default_templates_pass_the_check():
         ), default.name
     final = next(d for d in DEFAULT_TEMPLATES if d.stage == "final_demand")
     assert "第九百四十四条" in final.body and "{deadline}" in final.body
+
+
+def test_a_threat_in_traditional_characters_or_with_invisible_characters_is_rejected():
+    found = problems(CLEAN + "如仍不繳納，本公司將停止供水供電。")
+    assert [p.code for p in found] == ["utility_threat"]
+    assert found[0].excerpt == "停止供水"
+    assert codes(CLEAN + "门\u200b禁\u200b卡将于月底失效。") == ["access_threat"]
+
+
+def test_each_category_names_itself_and_quotes_the_words_in_chinese():
+    found = problems(CLEAN + "我们将联系您的工作单位协助催缴。")
+    assert [p.code for p in found] == ["third_party_disclosure"]
+    assert "“联系您的工作单位”" in found[0].message and "个人信息保护法" in found[0].message
+
+
+def test_a_maintenance_notice_to_occupants_passes_but_a_cut_tied_to_the_debt_does_not():
+    notice = "尊敬的住户：因主供水管道维修，3月15日9:00至17:00全小区停水，请提前储水。"
+    assert problems(notice, audience=Audience.OCCUPANTS) == []
+    threat = "尊敬的住户：逾期未缴物业费的住户，下周起停水。"
+    assert "utility_threat" in codes(threat, audience=Audience.OCCUPANTS)

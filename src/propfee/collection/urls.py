@@ -34,6 +34,7 @@ urlpatterns = [
     path("cases/", workbench.case_list, name="case_list"),
     path("cases/<id:pk>/", workbench.case_detail, name="case_detail"),
     path("cases/<id:pk>/contact/", workbench.contact_new, name="contact_new"),
+    path("cases/<id:pk>/message/", workbench.case_message, name="case_message"),
     path("cases/<id:pk>/reveal/", workbench.payer_reveal, name="payer_reveal"),
     path("cases/<id:pk>/timeline/", workbench.case_timeline_more, name="case_timeline"),
     path("cases/<id:pk>/stage/<str:direction>/", workbench.case_stage, name="case_stage"),

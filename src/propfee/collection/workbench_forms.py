@@ -241,3 +241,12 @@ class ReassignForm(BootstrapMixin, forms.Form):
 
 def today_default() -> dt.date:
     return timezone.localdate()
+
+
+class MessageForm(BootstrapMixin, forms.Form):
+    """单条消息: an e-mail a collector writes to the case's payer. `key` is drawn when the form
+    is shown, so sending twice stores one message."""
+
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    subject = forms.CharField(label=_("标题"), max_length=200)
+    body = forms.CharField(label=_("正文"), widget=forms.Textarea(attrs={"rows": 4}))

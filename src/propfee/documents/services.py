@@ -30,6 +30,7 @@ from propfee.core.uploads import (
     upload_sha256,
     upload_size,
 )
+from propfee.core.wording_guard import wording_findings, wording_message
 from propfee.documents.constants import (
     DEFAULT_DEADLINE_DAYS,
     MAX_DEADLINE_DAYS,
@@ -75,6 +76,18 @@ Progress = Callable[[int, int], None]
 
 class DocumentError(Exception):
     """A document that cannot be made as asked; the message says why, for the user."""
+
+
+def wording_refuse(content: Content) -> None:
+    """Refuse a document whose words the wording guard forbids (threats to cut utilities or
+    block services, shaming, disclosure, threats, false legal consequences…): the free text
+    of notices and letters — the payment instructions, the law firm, the legal basis of a
+    public list — comes from settings and forms, and leaves the company on paper."""
+    findings = wording_findings(content.plain_text(), dunning=True)
+    if findings:
+        raise DocumentError(
+            "文书措辞未通过合规检查：" + "；".join(wording_message(f) for f in findings)
+        )
 
 
 def _sha256(data: bytes) -> str:
@@ -269,6 +282,7 @@ def document_render(
         deadline=deadline or today,
         number=document.number,
     )
+    wording_refuse(content)
     data = pdf_render([content]).data
     extra: dict[str, Any] = {"issued_on": today.isoformat(), "payer": who.payer_name}
     if deadline is not None:
@@ -406,6 +420,7 @@ def public_notice_render(
         issued_on=today,
         number=document.number,
     )
+    wording_refuse(content)
     data = pdf_render([content]).data
     document.params = {
         "as_of": as_of.isoformat(),
@@ -578,16 +593,16 @@ def notices_batch_render(
         for serial, unit_id in enumerate(chunk, start=start + 1):
             number = f"{document_number(kind, estate, today, batch.pk)}-{serial:05d}"
             who = addressees[unit_id]
-            contents.append(
-                notice_content(
-                    statement=chunk_statements[unit_id],
-                    who=who,
-                    issued_on=today,
-                    deadline=deadline,
-                    number=number,
-                    how_to_pay=settings.PROPFEE_HOW_TO_PAY,
-                )
+            content = notice_content(
+                statement=chunk_statements[unit_id],
+                who=who,
+                issued_on=today,
+                deadline=deadline,
+                number=number,
+                how_to_pay=settings.PROPFEE_HOW_TO_PAY,
             )
+            wording_refuse(content)
+            contents.append(content)
             statements[unit_id] = chunk_statements[unit_id]
             payers[unit_id] = who.payer_name
         if progress is not None:

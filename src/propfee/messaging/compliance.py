@@ -1,9 +1,12 @@
 """The compliance rules of messaging (合规检查), in one place:
 
-* `template_problems`: what is wrong with a template's text — threats to cut water, power,
-  heat or gas (民法典 art. 944) or to block lifts, gates or parking, intimidation, marketing
-  (工信部令31号), variables outside the whitelist, debt details in a text for non-payers, a
-  final demand without a deadline. Every problem comes with a Chinese explanation.
+* `template_problems`: what is wrong with a template's text — whatever the wording guard
+  (`propfee.core.wording_guard`: threats to cut utilities or block services, shaming,
+  disclosure, threats, insults, false legal consequences, impersonation, marketing) finds,
+  variables outside the whitelist, debt details in a text for non-payers, a final demand
+  without a deadline. Every problem comes with a Chinese explanation.
+* `wording_problems`: the wording guard alone, for texts that are not templates (a message
+  at send time, a message typed by a collector).
 * the contact guard: contact hours (never 22:00–08:00), statutory holidays, caps per unit per
   day and per week. The outbox applies it when queuing and again when sending.
 """
@@ -20,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from propfee.core.wording_guard import wording_findings, wording_message
 from propfee.messaging.constants import (
     STAGES_NEEDING_DEADLINE,
     VARIABLES,
@@ -40,34 +44,18 @@ class Problem:
 
 # --- wording ---------------------------------------------------------------------------------
 
-_CUT = r"(?:停止|暂停|中断|切断|关停|关闭|掐断|停|断|限|切|掐)"
-_SUPPLY = r"(?:供应|供给|供)?"
-_UTILITY = r"(?:水电气暖|水电气|水电|水暖|燃气|天然气|煤气|暖气|供暖|供热|水|电|气|暖|热)"
-_ACCESS = r"(?:电梯|门禁卡|门禁|门卡|梯控|车位|停车|车辆进出|进出小区)"
 
-# Patterns run on the text after `_normalized` (full-width → half-width, lower case, spaces,
-# punctuation and symbols removed), so "停 水", "停-水", "停．水" and "断　电" all match.
-_UTILITY_THREATS = (
-    re.compile(_CUT + _SUPPLY + _UTILITY),
-    re.compile(_UTILITY + r"(?:供应)?(?:将|会|可能|即将|将会)(?:被)?" + _CUT),
-    re.compile(r"拉闸|断供|停供|限供|关总闸|拉电闸"),
-)
-_ACCESS_THREATS = (
-    re.compile(r"(?:停用|冻结|关闭|限制|注销|暂停|禁止使用|禁用|锁闭|锁)(?:您|业主)?的?" + _ACCESS),
-    re.compile(_ACCESS + r"(?:将|会|即将)?(?:被)?(?:停用|冻结|关闭|限制|注销|禁用|锁闭)"),
-)
-_INTIMIDATION = (
-    re.compile(r"曝光|黑名单|上门讨债|讨债|后果自负|株连"),
-    re.compile(r"(?:上|纳入|录入|影响|报送)(?:个人)?征信"),
-    re.compile(r"通知(?:您的?)?(?:单位|工作单位|家人|亲友|亲属|同事|邻居|领导)"),
-)
-_MARKETING = (
-    re.compile(
-        r"优惠|促销|抽奖|广告|点击领取|免费领|领取红包|红包|特价|折扣|打折|秒杀|返现|中奖|"
-        r"限时|优惠券|领券|团购|会员专享|新品"
-    ),
-    re.compile(r"退订回t|回t退订|退订请回|回复t退订|拒收请回复|回td退订|退订"),
-)
+def wording_problems(text: str, *, dunning: bool = True) -> list[Problem]:
+    """The wording guard's findings (`propfee.core.wording_guard`) as problems: threats to cut
+    utilities or block services, shaming, disclosure to others, threats, insults, false legal
+    consequences, impersonated authorities, marketing. Each quotes the words as written.
+    `dunning`: the text is written to the payer about their fees (every payer template and
+    message), so a cut or block needs no debt word nearby to count as a threat."""
+    return [
+        Problem(str(finding.category), wording_message(finding), finding.words)
+        for finding in wording_findings(text, dunning=dunning)
+    ]
+
 
 _STRIP_CATEGORIES = ("Z", "P", "S", "C")
 
@@ -128,43 +116,7 @@ def template_problems(
     """Everything that stops a template from being approved or sent; empty when it is clean."""
     text = f"{subject}\n{body}"
     problems: list[Problem] = []
-    for words in _matches(text, _UTILITY_THREATS):
-        problems.append(
-            Problem(
-                "utility_threat",
-                f"含有停水、停电、停气、停暖等表述“{words}”。依据《民法典》第九百四十四条，"
-                "物业服务人不得采取停止供电、供水、供热、供燃气等方式催交物业费，"
-                "催缴消息中也不得以此相威胁。",
-                words,
-            )
-        )
-    for words in _matches(text, _ACCESS_THREATS):
-        problems.append(
-            Problem(
-                "access_threat",
-                f"含有限制电梯、门禁或停车等表述“{words}”。多地物业管理条例禁止以限制业主"
-                "正常使用电梯、门禁、车位等方式催交物业费，催缴消息中也不得以此相威胁。",
-                words,
-            )
-        )
-    for words in _matches(text, _INTIMIDATION):
-        problems.append(
-            Problem(
-                "intimidation",
-                f"含有恐吓或向他人披露欠费的表述“{words}”。催缴只能向缴费人本人说明欠费事实"
-                "和依法采取的措施，不得威胁曝光、通知他人或影响征信。",
-                words,
-            )
-        )
-    for words in _matches(text, _MARKETING):
-        problems.append(
-            Problem(
-                "marketing",
-                f"含有营销推广内容“{words}”。催缴和提醒消息不得夹带商业广告或营销内容"
-                "（《通信短信息服务管理规定》工信部令第31号）。",
-                words,
-            )
-        )
+    problems.extend(wording_problems(text, dunning=audience == Audience.PAYER))
     names = template_variables(subject) + [
         n for n in template_variables(body) if n not in template_variables(subject)
     ]

@@ -6,7 +6,8 @@ the unit's current payer's own phone or e-mail, only 08:00–21:00 (configurable
 22:00–08:00) and not on statutory holidays, at most N a day and M a week per unit. Sending
 claims a batch in a short transaction and calls the providers outside it, so no database lock
 is held across a network call. At send time a reminder whose unit has paid meanwhile is
-cancelled (已缴清), and a demand that reached the payer — delivered SMS/WeChat, e-mail accepted
+cancelled (已缴清), a text the wording guard now refuses is failed and never sent, and a
+demand that reached the payer — delivered SMS/WeChat, e-mail accepted
 for the payer's own address — records a limitation restart (诉讼时效中断)."""
 
 from __future__ import annotations
@@ -34,7 +35,12 @@ from propfee.core.services import (
     snapshot_diff,
 )
 from propfee.estates.models import Company, Occupancy, Party, PartyPhone, Unit
-from propfee.estates.selectors import company_estate_ids, current_payer, estates_cover_require
+from propfee.estates.selectors import (
+    company_estate_ids,
+    current_payer,
+    estates_cover_require,
+    units_visible_to,
+)
 from propfee.messaging import providers
 from propfee.messaging.compliance import (
     Problem,
@@ -45,6 +51,7 @@ from propfee.messaging.compliance import (
     template_problems,
     template_variables,
     week_bounds,
+    wording_problems,
 )
 from propfee.messaging.constants import (
     CONTACTED_STATUSES,
@@ -572,6 +579,87 @@ def _names(template: MessageTemplate) -> list[str]:
     return in_subject + [n for n in template_variables(template.body) if n not in in_subject]
 
 
+#: Channels that carry a text the company writes itself; SMS and WeChat providers only send
+#: templates registered with them, so a one-off message goes by e-mail.
+FREE_TEXT_CHANNELS = (Channel.EMAIL,)
+
+
+def message_compose(
+    *,
+    unit: Unit,
+    body: str,
+    actor: User | None,
+    key: str,
+    subject: str = "",
+    channel: str = Channel.EMAIL,
+    now: dt.datetime | None = None,
+) -> Message:
+    """A one-off message a collector writes to the unit's current payer (单条消息). The text
+    passes the wording guard first (refused with the reasons, nothing stored), then the same
+    contact guard as template messages: the payer's own address, contact hours and caps. It
+    is checked once more when it is sent. Idempotent by `key`."""
+    require(actor, Capability.SEND_MESSAGES)
+    if actor is not None and not units_visible_to(actor).filter(pk=unit.pk).exists():
+        raise MessagingError("无权向该房屋发送消息。")
+    if channel not in FREE_TEXT_CHANNELS:
+        raise MessagingError("短信和微信只能按已审批的模板发送；单条消息请使用邮件。")
+    subject, body = subject.strip(), body.strip()
+    if not body:
+        raise MessagingError("正文不能为空。")
+    if channel == Channel.EMAIL and not subject:
+        raise MessagingError("邮件需要填写标题。")
+    problems = wording_problems(f"{subject}\n{body}")
+    if problems:
+        raise TemplateProblems(problems)
+    now = now or timezone.now()
+    key = key.strip()[:200]
+    if not key:
+        raise MessagingError("缺少幂等键。")
+    company_id = unit.estate.company_id
+    existing = Message.objects.filter(company_id=company_id, key=key).first()
+    if existing is not None:
+        return existing
+    payer = current_payer(unit=unit, on=timezone.localdate(now))
+    if payer is None:
+        raise MessagingError(f"房屋 {unit.code} 没有登记缴费人，不能发送消息。")
+    addresses = contacts_of(payer, channel)
+    if not addresses:
+        raise MessagingError(
+            f"缴费人 {payer.name} 没有登记可用的{Channel(channel).label}联系方式。"
+        )
+    plan = _guard_plan(
+        unit_id=unit.pk,
+        not_before=None,
+        now=now,
+        counts=_contact_counts([unit.pk], now).get(unit.pk, (0, 0)),
+    )
+    with transaction.atomic():
+        message = Message.objects.create(
+            company_id=company_id,
+            unit=unit,
+            party=payer,
+            recipient=addresses[0],
+            channel=channel,
+            subject=subject[:200],
+            body=body,
+            status=plan.status,
+            next_attempt_at=plan.next_attempt_at,
+            error=plan.error,
+            key=key,
+            queued_by=actor if actor is not None and actor.is_authenticated else None,
+            queued_at=now,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=message,
+            estate_id=unit.estate_id,
+            after={"channel": channel, "recipient": addresses[0], "status": plan.status},
+            note="单条消息排队",
+        )
+    return message
+
+
 @transaction.atomic
 def message_cancel(*, message: Message, actor: User | None, reason: str) -> Message:
     """Cancel a message that has not been sent yet (待发送/暂缓发送)."""
@@ -611,6 +699,7 @@ class SendSummary:
     failed: int = 0
     fallbacks: int = 0
     paid_off: int = 0  # of `cancelled`: the unit had paid (已缴清)
+    refused: int = 0  # of `failed`: the wording guard refused the text at send time
     restarts: int = 0  # limitation restarts recorded for e-mail demands accepted for delivery
     errors: list[str] = field(default_factory=list)
 
@@ -621,6 +710,8 @@ class SendSummary:
         )
         if self.paid_off:
             text += f"（取消中已缴清 {self.paid_off} 条）"
+        if self.refused:
+            text += f"（失败中措辞检查未通过 {self.refused} 条）"
         return text
 
 
@@ -659,8 +750,9 @@ def messages_send_due(*, now: dt.datetime | None = None, limit: int = 1000) -> S
     Outside contact hours everything due is held until the next opening. Inside, a reminder
     whose unit has paid since it was queued is cancelled (已缴清: a demand needs something
     overdue, a pre-due reminder anything outstanding; one query per batch), each other
-    message passes the guard again (still the current payer's address; the unit's daily and
-    weekly caps), then goes to its backend. An e-mail demand the server accepts records a
+    message passes the guard again (still the current payer's address; the wording guard, in
+    case the rules changed since approval; the unit's daily and weekly caps), then goes to its
+    backend. An e-mail demand the server accepts records a
     limitation restart (e-mail has no delivery report). A retryable failure is retried with
     exponential backoff up to PROPFEE_MESSAGE_MAX_ATTEMPTS; a final failure falls back to the
     next channel given at queue time."""
@@ -721,6 +813,14 @@ def _send_batch(ids: list[int], now: dt.datetime, summary: SendSummary) -> None:
             )
             summary.cancelled += 1
             continue
+        refused = wording_problems(f"{message.subject}\n{message.body}")
+        if refused:
+            # The rules may have changed since the template was approved or the message
+            # queued: what would leave the company now is checked again and never sent.
+            _finish(message, MessageStatus.FAILED, _refused_reason(refused))
+            summary.failed += 1
+            summary.refused += 1
+            continue
         if today[message.unit_id] >= caps.per_day:
             opens = _next_day_opening(now)
             message.status = MessageStatus.HELD
@@ -772,6 +872,10 @@ def _send_batch(ids: list[int], now: dt.datetime, summary: SendSummary) -> None:
         summary.restarts += _restarts_record(
             [(m, timezone.localtime(now, SHANGHAI).date()) for m in accepted_demands]
         )
+
+
+def _refused_reason(problems: Sequence[Problem]) -> str:
+    return "发送前措辞检查未通过，未发送：" + "；".join(p.message for p in problems)
 
 
 def _paid_off_cancel(batch: list[Message], now: dt.datetime, summary: SendSummary) -> list[Message]:
