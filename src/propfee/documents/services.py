@@ -20,6 +20,7 @@ from django.utils import timezone
 from propfee.core.models import AuditAction, User
 from propfee.core.roles import Capability, PermissionDenied, require, role_can
 from propfee.core.services import AuditBatch, audit_record
+from propfee.documents.claims import Demand, demand_for
 from propfee.documents.constants import (
     DEFAULT_DEADLINE_DAYS,
     MAX_DEADLINE_DAYS,
@@ -117,10 +118,19 @@ def _addressee(unit: Unit, on: dt.date) -> Addressee:
     )
 
 
+def _letter_extras() -> dict[str, str]:
+    """The service hotline and the company seal printed on the company's own demands."""
+    return {
+        "hotline": str(getattr(settings, "PROPFEE_SERVICE_HOTLINE", "") or "").strip(),
+        "seal_image": str(getattr(settings, "PROPFEE_SEAL_IMAGE", "") or "").strip(),
+    }
+
+
 def _unit_content(
     *,
     kind: str,
     statement: Statement,
+    demand: Demand,
     who: Addressee,
     issued_on: dt.date,
     deadline: dt.date,
@@ -129,25 +139,27 @@ def _unit_content(
     how_to_pay = settings.PROPFEE_HOW_TO_PAY
     if kind == DocumentKind.NOTICE:
         return notice_content(
-            statement=statement,
+            demand=demand,
             who=who,
             issued_on=issued_on,
             deadline=deadline,
             number=number,
             how_to_pay=how_to_pay,
+            **_letter_extras(),
         )
     if kind == DocumentKind.FINAL_DEMAND:
         return final_demand_content(
-            statement=statement,
+            demand=demand,
             who=who,
             issued_on=issued_on,
             deadline=deadline,
             number=number,
             how_to_pay=how_to_pay,
+            **_letter_extras(),
         )
     if kind == DocumentKind.LAWYER_LETTER:
         return lawyer_letter_content(
-            statement=statement,
+            demand=demand,
             who=who,
             firm=law_firm(),
             issued_on=issued_on,
@@ -156,7 +168,7 @@ def _unit_content(
         )
     if kind == DocumentKind.COMMITTEE_LETTER:
         return committee_letter_content(
-            statement=statement, who=who, issued_on=issued_on, deadline=deadline, number=number
+            demand=demand, who=who, issued_on=issued_on, deadline=deadline, number=number
         )
     return statement_content(statement=statement, who=who, issued_on=issued_on, number=number)
 
@@ -178,6 +190,24 @@ def _params(statement: Statement, content: Content, **extra: Any) -> dict[str, A
         ],
         **extra,
         "content": content.to_json(),
+    }
+
+
+def _demand_params(demand: Demand) -> dict[str, Any]:
+    """What a demand claims, kept with it: the claimed charges (a delivered demand restarts
+    their clocks), the figures demanded and the bills listed apart as not yet due."""
+    return {
+        "demand": {
+            "on": demand.on.isoformat(),
+            "claimed_charge_ids": demand.claimed_charge_ids,
+            "not_due_charge_ids": [line.charge_id for line in demand.not_due],
+            "principal_fen": demand.principal_fen,
+            "penalty_fen": demand.penalty_fen,
+            "penalty_contract_fen": demand.penalty_contract_fen,
+            "penalty_mode": demand.penalty_mode,
+            "total_fen": demand.total_fen,
+            "not_due_fen": demand.not_due_fen,
+        }
     }
 
 
@@ -226,10 +256,11 @@ def document_render(
     as_of = as_of or today
     statement = statement_for_unit(unit=unit, as_of=as_of)
     is_demand = kind != DocumentKind.STATEMENT
+    demand = demand_for(statement, on=today)
     deadline, days = (None, 0)
     if is_demand:
-        if statement.total_outstanding_fen <= 0:
-            raise DocumentError("该房屋截至对账日没有欠费，无需催缴")
+        if demand.total_fen <= 0:
+            raise DocumentError("该房屋截至对账日没有欠费或欠费尚未到期，无需催缴")
         deadline, days = deadline_for(kind, today, deadline_days)
     firm = law_firm() if kind == DocumentKind.LAWYER_LETTER else None
     document = Document.objects.create(
@@ -237,7 +268,7 @@ def document_render(
         estate_id=unit.estate_id,
         unit=unit,
         title=str(DocumentKind(kind).label),
-        amount_fen=statement.total_outstanding_fen,
+        amount_fen=demand.total_fen if is_demand else statement.total_outstanding_fen,
         deadline=deadline,
         created_by=actor if actor is not None and actor.pk else None,
     )
@@ -246,6 +277,7 @@ def document_render(
     content = _unit_content(
         kind=kind,
         statement=statement,
+        demand=demand,
         who=who,
         issued_on=today,
         deadline=deadline or today,
@@ -255,6 +287,8 @@ def document_render(
     extra: dict[str, Any] = {"issued_on": today.isoformat(), "payer": who.payer_name}
     if deadline is not None:
         extra |= {"deadline": deadline.isoformat(), "deadline_days": days}
+    if is_demand:
+        extra |= _demand_params(demand)
     if firm is not None:
         extra["law_firm"] = {
             "name": firm.name,
@@ -554,28 +588,41 @@ def notices_batch_render(
     )
     contents: list[Content] = []
     statements: dict[int, Statement] = {}
+    demands: dict[int, Demand] = {}
     payers: dict[int, str] = {}
+    printed: list[int] = []
+    serial = 0
     for start in range(0, total, BATCH_CHUNK):
         chunk = ids[start : start + BATCH_CHUNK]
         chunk_statements = statements_for_units(unit_ids=chunk, as_of=as_of)
         addressees = addressees_for_units(unit_ids=chunk, on=today)
-        for serial, unit_id in enumerate(chunk, start=start + 1):
+        for unit_id in chunk:
+            demand = demand_for(chunk_statements[unit_id], on=today)
+            if demand.total_fen <= 0:
+                continue  # overdue only within the contract's grace days: nothing to claim yet
+            serial += 1
             number = f"{document_number(kind, estate, today, batch.pk)}-{serial:05d}"
             who = addressees[unit_id]
             contents.append(
                 notice_content(
-                    statement=chunk_statements[unit_id],
+                    demand=demand,
                     who=who,
                     issued_on=today,
                     deadline=deadline,
                     number=number,
                     how_to_pay=settings.PROPFEE_HOW_TO_PAY,
+                    **_letter_extras(),
                 )
             )
             statements[unit_id] = chunk_statements[unit_id]
+            demands[unit_id] = demand
             payers[unit_id] = who.payer_name
+            printed.append(unit_id)
         if progress is not None:
             progress(min(start + BATCH_CHUNK, total), 2 * total)
+    if not printed:
+        raise DocumentError("没有需要催缴的房屋")
+    ids, total = printed, len(printed)
 
     def page_drawn(page: int) -> None:
         if progress is not None and (page % 100 == 0 or page == total):
@@ -586,6 +633,7 @@ def notices_batch_render(
     batch.file.save(f"batch-{batch.pk}.pdf", ContentFile(data), save=False)
     batch.sha256 = _sha256(data)
     batch.page_count = pages
+    batch.document_count = total
     batch.save()
     documents = []
     for unit_id, content, page in zip(ids, contents, first_pages, strict=True):
@@ -601,7 +649,7 @@ def notices_batch_render(
                 size=0,
                 batch=batch,
                 page=page,
-                amount_fen=statement.total_outstanding_fen,
+                amount_fen=demands[unit_id].total_fen,
                 deadline=deadline,
                 text=content.plain_text(),
                 params=_params(
@@ -611,6 +659,7 @@ def notices_batch_render(
                     deadline=deadline.isoformat(),
                     deadline_days=days,
                     payer=payers[unit_id],
+                    **_demand_params(demands[unit_id]),
                 ),
                 created_by=batch.created_by,
             )
