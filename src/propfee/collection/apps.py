@@ -5,3 +5,8 @@ class CollectionConfig(AppConfig):
     name = "propfee.collection"
     label = "collection"
     verbose_name = "催收"
+
+    def ready(self) -> None:
+        from propfee.collection.evidence import register
+
+        register()
