@@ -343,5 +343,7 @@ PROPFEE_SERVICE_HOTLINE = os.environ.get("PROPFEE_SERVICE_HOTLINE", "")
 PROPFEE_SEAL_IMAGE = os.environ.get("PROPFEE_SEAL_IMAGE", "")
 # 欠费公示: a unit is listed only when it owes at least this many months AND this much overdue
 # principal (yuan), so small or recent debts stay off the list.
+# Calls a day to a unit whose phone does not answer (banking guideline: ≤ 6 attempts a day).
+PROPFEE_CALL_CAP_UNANSWERED = int(os.environ.get("PROPFEE_CALL_CAP_UNANSWERED", "6"))
 PROPFEE_PUBLIC_LIST_MIN_MONTHS = int(os.environ.get("PROPFEE_PUBLIC_LIST_MIN_MONTHS", "3"))
 PROPFEE_PUBLIC_LIST_MIN_YUAN = int(os.environ.get("PROPFEE_PUBLIC_LIST_MIN_YUAN", "500"))
