@@ -7,6 +7,7 @@ class CollectionConfig(AppConfig):
     verbose_name = "催收"
 
     def ready(self) -> None:
-        from propfee.collection.evidence import register
+        from propfee.collection import evidence, public_list
 
-        register()
+        evidence.register()
+        public_list.register()

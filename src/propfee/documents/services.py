@@ -1,5 +1,5 @@
 """Documents writes: render a document for a unit (催缴通知书, 催告函, 律师函, 业委会督促函,
-对账单), a payment's receipt (收据), an estate's public arrears list (欠费公示), a batch of
+对账单), a payment's receipt (收据), a batch of
 notices as one print-ready PDF; upload a service contract; record a delivery (送达凭证).
 Each is one transaction with its audit rows; the file is written to the media storage
 (PROPFEE_DATA_DIR/media) with the SHA-256 of its bytes."""
@@ -37,13 +37,11 @@ from propfee.documents.selectors import addressees_for_units, route_ordered, uni
 from propfee.documents.wording import (
     Addressee,
     LawFirm,
-    PublicNoticeRow,
     ReceiptFacts,
     committee_letter_content,
     final_demand_content,
     lawyer_letter_content,
     notice_content,
-    public_notice_content,
     receipt_content,
     statement_content,
 )
@@ -362,77 +360,6 @@ def receipt_render(*, payment: Payment, actor: User | None) -> Document:
             "content": content.to_json(),
         },
     )
-    _save_rendered(document, content, data)
-    _audit_created(document, actor)
-    return document
-
-
-@transaction.atomic
-def public_notice_render(
-    *,
-    estate: Estate,
-    actor: User,
-    legal_basis: str,
-    display_from: dt.date,
-    display_until: dt.date,
-    as_of: dt.date | None = None,
-) -> Document:
-    """欠费公示 of an estate: unit numbers, months owed and overdue principal only — no names,
-    no phones. Only a manager may make one (the approval is theirs and is recorded), with the
-    legal basis written down and a display period of at most 30 days. Taking a unit off the
-    list when it pays is the collection engine's (it issues a new list)."""
-    require(actor, Capability.APPROVE_PUBLIC_NOTICES)
-    legal_basis = legal_basis.strip()
-    if len(legal_basis) < 4:
-        raise DocumentError("请填写公示的依据（如业主大会决议、管理规约条款）")
-    if display_until < display_from:
-        raise DocumentError("公示结束日期不能早于开始日期")
-    if (display_until - display_from).days + 1 > PUBLIC_NOTICE_MAX_DAYS:
-        raise DocumentError(f"公示期不能超过 {PUBLIC_NOTICE_MAX_DAYS} 天")
-    today = timezone.localdate()
-    as_of = as_of or today
-    arrears = arrears_by_unit(user=actor, as_of=as_of, estate=estate)
-    if not arrears:
-        raise DocumentError("截至该日期本项目没有欠费房屋")
-    owed = {row.unit_id: row for row in arrears}
-    rows = []
-    units = route_ordered(Unit.objects.filter(estate=estate)).select_related("building")
-    for unit in units.only("pk", "room", "entrance", "floor", "building__name", "building__code"):
-        row = owed.get(unit.pk)
-        if row is not None:
-            rows.append(
-                PublicNoticeRow(unit_label(unit), row.months_owed, row.principal_overdue_fen)
-            )
-    document = Document.objects.create(
-        kind=DocumentKind.PUBLIC_NOTICE,
-        estate=estate,
-        title=str(DocumentKind.PUBLIC_NOTICE.label),
-        amount_fen=sum(row.amount_fen for row in rows),
-        created_by=actor if actor.pk else None,
-    )
-    document.number = document_number(DocumentKind.PUBLIC_NOTICE, estate, today, document.pk)
-    content = public_notice_content(
-        company_name=estate.company.name,
-        estate_name=estate.name,
-        rows=rows,
-        as_of=as_of,
-        legal_basis=legal_basis,
-        display_from=display_from,
-        display_until=display_until,
-        issued_on=today,
-        number=document.number,
-    )
-    data = pdf_render([content]).data
-    document.params = {
-        "as_of": as_of.isoformat(),
-        "legal_basis": legal_basis,
-        "approved_by": actor.pk,
-        "approved_by_name": str(actor),
-        "display_from": display_from.isoformat(),
-        "display_until": display_until.isoformat(),
-        "unit_ids": [unit_id for unit_id in owed],
-        "content": content.to_json(),
-    }
     _save_rendered(document, content, data)
     _audit_created(document, actor)
     return document

@@ -16,6 +16,8 @@ class Company(TimeStampedModel):
 
     code = models.CharField(_("公司编码"), max_length=32, unique=True)
     name = models.CharField(_("公司名称"), max_length=128)
+    #: 欠费公示 is off until a company admin turns it on (个人信息保护法 arts. 25, 55).
+    public_list_enabled = models.BooleanField(_("启用欠费公示"), default=False)
 
     class Meta:
         verbose_name = _("物业公司")
