@@ -52,10 +52,14 @@ def test_statement_shows_the_floored_cap(capped, unit, as_of, penalty):
     assert data["totals"]["penalty_outstanding"] == penalty
 
 
-def test_notice_claims_no_more_than_the_cap(capped, unit, collector, time_machine):
+def test_notice_claims_no_more_than_the_cap(capped, unit, collector, time_machine, settings):
+    # The contract's penalty in full (the default caps a demand lower still, at the
+    # reasonableness bound: tests/documents/test_demand_claims.py).
+    settings.PROPFEE_DEMAND_PENALTY = "contract"
     time_machine.move_to(dt.datetime(2026, 9, 1, 10, 0, tzinfo=dt.UTC))
     document = document_render(kind=DocumentKind.NOTICE, unit=unit, actor=collector)
     assert document.params["penalty_outstanding_fen"] == 1844
+    assert document.params["demand"]["penalty_fen"] == 1844
     assert document.amount_fen == 18448 + 1844
     with document.file.open("rb") as f:
         text = pdf_text(f.read())

@@ -52,7 +52,7 @@ def contact_records_evidence(unit: Unit, as_of: dt.date) -> list[BundleFile]:
             (
                 _stamp(record.contacted_at),
                 str(ContactChannel(record.channel).label),
-                record.party.name if record.party_id else "",
+                record.party.name if record.party is not None else "",
                 str(ContactOutcome(record.outcome).label),
                 record.note,
                 str(record.recorded_by or "系统"),
