@@ -10,6 +10,7 @@ database. Design target: < 5 ms for the penalty of such an account.
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import statistics
 import time
@@ -122,8 +123,11 @@ def naive_penalties(state: LedgerState, charges, payments, waivers, as_of: date)
             total += outstanding * rate
             t += timedelta(days=1)
         accrued = round_half_up(total)
-        cap = c.penalty_cap_fen
-        result.append(accrued if cap is None else min(accrued, cap))
+        # The cap is a ceiling: the largest whole fen not above k × P.
+        ratio = c.terms.cap_ratio
+        result.append(
+            accrued if ratio is None else min(accrued, math.floor(c.principal_fen * ratio))
+        )
     return result
 
 

@@ -440,3 +440,19 @@ PROPFEE_IMPORT_MAX_UNPACKED_BYTES = int(
     os.environ.get("PROPFEE_IMPORT_MAX_UNPACKED_BYTES", 256 * 1024 * 1024)
 )
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, 2.5 MB
+
+# Lawful collection (issue 12): what a demand claims, what it carries, and the public arrears
+# list's threshold. docs/compliance.md.
+# The penalty a demand claims: "capped" at the reasonableness bound above (LPR × multiplier;
+# the figure the unit page warns about) or the full "contract" penalty.
+PROPFEE_DEMAND_PENALTY = os.environ.get("PROPFEE_DEMAND_PENALTY", "capped")
+# Printed on notices and letters from the company: the service hotline and the company seal
+# (a PNG/JPEG path; blank: the signature line only).
+PROPFEE_SERVICE_HOTLINE = os.environ.get("PROPFEE_SERVICE_HOTLINE", "")
+PROPFEE_SEAL_IMAGE = os.environ.get("PROPFEE_SEAL_IMAGE", "")
+# 欠费公示: a unit is listed only when it owes at least this many months AND this much overdue
+# principal (yuan), so small or recent debts stay off the list.
+# Calls a day to a unit whose phone does not answer (banking guideline: ≤ 6 attempts a day).
+PROPFEE_CALL_CAP_UNANSWERED = int(os.environ.get("PROPFEE_CALL_CAP_UNANSWERED", "6"))
+PROPFEE_PUBLIC_LIST_MIN_MONTHS = int(os.environ.get("PROPFEE_PUBLIC_LIST_MIN_MONTHS", "3"))
+PROPFEE_PUBLIC_LIST_MIN_YUAN = int(os.environ.get("PROPFEE_PUBLIC_LIST_MIN_YUAN", "500"))

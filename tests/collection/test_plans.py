@@ -72,7 +72,7 @@ def test_approval_holds_the_case_and_restarts_the_clock(unit, collector, boss):
     assert plan.status == PlanStatus.ACTIVE
     holds = active_holds(unit_ids=[unit.pk], on=D(2026, 4, 1))[unit.pk]
     assert [(h.kind, h.ends_on) for h in holds] == [(HoldKind.INSTALLMENT, D(2026, 5, 15))]
-    restart = LimitationRestart.objects.get(unit=unit)
+    restart = LimitationRestart.objects.get(unit=unit, source_type="collection.installmentplan")
     assert (restart.kind, restart.occurred_on) == (RestartKind.ACKNOWLEDGEMENT, D(2026, 3, 1))
     # A second plan for the same unit is refused while this one runs.
     with pytest.raises(PlanError, match="已有"):

@@ -25,6 +25,9 @@ AS_OF = dt.date(2026, 4, 30)
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # The worked figures above are the contract's penalty; tests of the default ("capped" at
+    # the reasonableness bound) set it themselves (test_demand_claims.py).
+    settings.PROPFEE_DEMAND_PENALTY = "contract"
     settings.PROPFEE_LAW_FIRM = {
         "name": "广东明理律师事务所",
         "address": "广州市天河区珠江新城华夏路10号",

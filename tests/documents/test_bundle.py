@@ -67,7 +67,9 @@ def test_bundle_contents(owing, legal):
     sums = archive.read("SHA256SUMS.txt").decode()
     assert f"{hashlib.sha256(PHOTO).hexdigest()}  02-催收文书/" in sums
     index = pdf_text(archive.read("00-证据目录.pdf"))
-    assert "证据目录" in index and "共6份" in index
+    assert (
+        "证据目录" in index and "共7份" in index
+    )  # with the payment history of the claimed period
     assert "送达凭证：EMS邮寄EA123456789CN" in index
     statement = pdf_text(archive.read(next(n for n in names if n.startswith("01-"))))
     assert "物业费对账单" in statement and "309.00" in statement

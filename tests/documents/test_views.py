@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from propfee.core.roles import Role
 from propfee.core.submission import TOKEN_FIELD, submission_token_new
 from propfee.documents.constants import DocumentKind
 from propfee.documents.models import DeliveryEvidence, Document, DocumentBatch
@@ -145,20 +146,38 @@ def test_batch_page(signed_in, collector, owing, estate):
     assert "催缴通知书" in pdf_text(b"".join(download.streaming_content))
 
 
-def test_public_notice_page_is_for_managers(signed_in, collector, manager, owing, estate):
-    assert signed_in(collector).get("/documents/public-notice/").status_code == 403
-    client = signed_in(manager)
-    response = client.post(
-        "/documents/public-notice/",
-        {
-            "estate": estate.pk,
-            "legal_basis": "2026年第一次业主大会决议",
-            "display_from": "2026-05-06",
-            "display_until": "2026-05-20",
-        },
-    )
-    assert response.status_code == 302
+def test_public_notice_page_requests_and_another_manager_approves(
+    signed_in, client, collector, manager, make_user, owing, estate, company, settings
+):
+    from propfee.documents.models import PublicNoticeRequest
+
+    settings.PROPFEE_PUBLIC_LIST_MIN_YUAN = 100
+    company.public_list_enabled = True
+    company.save()
+    form = {
+        "estate": estate.pk,
+        "legal_basis": "2026年第一次业主大会决议",
+        "purpose": "督促长期欠费业主缴费",
+        "necessity": "多次催缴仍未缴纳",
+        "risks": "房号可能被识别",
+        "measures": "只列房号；缴清即撤下",
+        "display_from": "2026-05-06",
+        "display_until": "2026-05-20",
+    }
+    assert signed_in(collector).post("/documents/public-notice/", form).status_code == 302
+    request = PublicNoticeRequest.objects.get()
+    assert request.requested_by == collector
+    # The requester cannot approve; a manager can.
+    page = signed_in(manager).get("/documents/public-notice/").text
+    assert f"/documents/public-notice/{request.pk}/approve/" in page
+    client.post(f"/documents/public-notice/{request.pk}/approve/")
+    request.refresh_from_db()
+    assert request.status == "approved"
     assert Document.objects.get(kind=DocumentKind.PUBLIC_NOTICE).params["approved_by"] == manager.pk
+    other = make_user(Role.COLLECTOR, username="collector9", estates=[estate])
+    assert (
+        signed_in(other).post(f"/documents/public-notice/{request.pk}/approve/").status_code == 403
+    )
 
 
 def test_receipt_button(signed_in, front_desk, owing, pay):

@@ -9,12 +9,12 @@ import datetime as dt
 import pytest
 
 from propfee.documents.constants import UNIT_RENDERED_KINDS, DocumentKind
-from propfee.documents.models import Document, DocumentBatch
+from propfee.documents.models import Document, DocumentBatch, PublicNoticeRequest
+from propfee.documents.public_list import public_notice_request_create
 from propfee.documents.services import (
     DocumentError,
     document_render,
     notices_batch_render,
-    public_notice_render,
 )
 from tests.documents.conftest import AS_OF
 
@@ -65,13 +65,18 @@ def test_a_batch_with_a_threat_is_refused_whole(owing, collector, estate, settin
 
 @pytest.mark.django_db
 def test_a_public_list_whose_basis_shames_people_is_refused(owing, manager, estate):
+    estate.company.public_list_enabled = True
+    estate.company.save(update_fields=["public_list_enabled"])
     with pytest.raises(DocumentError, match="公开曝光"):
-        public_notice_render(
+        public_notice_request_create(
             estate=estate,
             actor=manager,
             legal_basis="业主大会决议；逾期不缴的业主姓名和电话一并公示",
+            purpose="督促长期欠费业主履行缴费义务",
+            necessity="多次催收无效，经业主大会表决同意公示",
+            risks="公示可能影响欠费业主的名誉",
+            measures="只公示房号、欠费月数和金额，公示期满即撤下",
             display_from=dt.date(2026, 5, 6),
             display_until=dt.date(2026, 5, 20),
-            as_of=AS_OF,
         )
-    assert not Document.objects.exists()
+    assert not PublicNoticeRequest.objects.exists() and not Document.objects.exists()

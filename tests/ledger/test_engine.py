@@ -3,6 +3,7 @@ day-by-day model. The worked examples are the ones explained in docs/definitions
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -175,13 +176,24 @@ def test_cap_reached():
     assert penalty_accrued(c, principal_events=(), as_of=D("2026-11-27")) == 1000
 
 
-def test_cap_is_rounded_once_half_up():
-    # P = 10010, k = 0.05: k × P = 500.5 → 501 (half up). 10010 × 0.0005 = 5.005 a day;
-    # after 100 days Σ = 500.5 → 501; after 101 days 505.505 → 506 → capped at 501.
+def test_cap_is_the_whole_fen_not_above_k_times_p():
+    # P = 10010, k = 0.05: k × P = 500.5 → cap 500 (never rounded up). 10010 × 0.0005 = 5.005 a
+    # day; after 99 days Σ = 495.495 → 495; after 100 days Σ = 500.5 → 501 → capped at 500.
     c = charge(principal=10010, cap_ratio=Decimal("0.05"))
-    assert c.penalty_cap_fen == 501
-    assert penalty_accrued(c, principal_events=(), as_of=D("2026-05-11")) == 501  # 100 days
-    assert penalty_accrued(c, principal_events=(), as_of=D("2026-05-12")) == 501  # capped
+    assert c.penalty_cap_fen == 500
+    assert penalty_accrued(c, principal_events=(), as_of=D("2026-05-10")) == 495  # 99 days
+    assert penalty_accrued(c, principal_events=(), as_of=D("2026-05-11")) == 500  # capped
+    assert penalty_accrued(c, principal_events=(), as_of=D("2026-05-12")) == 500
+
+
+def test_cap_at_a_fractional_k_times_p_is_floored():
+    # P = 18448, k = 0.1: k × P = 1844.8 → 1844, not 1845. 9.224 a day; 200 days = 1844.8.
+    c = charge(principal=18448, cap_ratio=Decimal("0.1"))
+    assert c.penalty_cap_fen == 1844
+    assert (
+        penalty_accrued(c, principal_events=(), as_of=D("2026-08-18")) == 1836
+    )  # 199 days: 1835.576
+    assert penalty_accrued(c, principal_events=(), as_of=D("2026-08-19")) == 1844
 
 
 def test_cap_with_a_penalty_waiver():
@@ -396,7 +408,8 @@ def naive_accrued(c: ChargeFacts, events: list[tuple[date, int]], as_of: date) -
             t += timedelta(days=1)
         accrued = round_half_up(total)
     if c.terms.cap_ratio is not None:
-        accrued = min(accrued, round_half_up(c.principal_fen * c.terms.cap_ratio))
+        # The cap is a ceiling: the largest whole fen not above k × P.
+        accrued = min(accrued, math.floor(c.principal_fen * c.terms.cap_ratio))
     return accrued
 
 
@@ -604,3 +617,22 @@ def test_penalty_accrued_equals_the_naive_day_by_day_sum(terms, principal, due, 
         c, principal_events=[PrincipalEvent(on, a) for on, a in events], as_of=as_of_date
     )
     assert fast == naive_accrued(c, events, as_of_date)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 10**7),
+    st.sampled_from([Decimal("0.05"), Decimal("0.1"), Decimal("0.333"), Decimal("0.0307")]),
+    st.sampled_from(RATES[1:]),
+    st.integers(0, 4000),
+)
+def test_penalty_never_exceeds_k_times_p(principal, k, rate, days_late):
+    # The cap is a ceiling: whatever P, k, rate and day, the accrued penalty ≤ k × P exactly,
+    # and once the cap binds it is the largest whole fen not above k × P.
+    terms = PenaltyTerms(rates=(RateChange(date.min, rate),), cap_ratio=k)
+    c = ChargeFacts(1, "物业费", BASE, BASE, principal, terms)
+    accrued = penalty_accrued(c, principal_events=(), as_of=BASE + timedelta(days=days_late))
+    assert accrued <= principal * k
+    assert accrued <= c.penalty_cap_fen == math.floor(principal * k)
+    uncapped = round_half_up(principal * rate * days_late)
+    assert accrued == min(uncapped, math.floor(principal * k))

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import PurePath
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.utils import timezone
@@ -49,11 +50,14 @@ from propfee.core.uploads import (
     upload_sha256,
 )
 from propfee.estates.models import Party
+from propfee.messaging.compliance import contact_window, day_bounds
 
 DEFAULT_PROMISE_GRACE_DAYS = 3
 #: How far ahead a promise or a next step may be dated.
 MAX_PROMISE_DAYS = 180
 MAX_NEXT_STEP_DAYS = 90
+#: Calls a day to a number that does not answer (compliance-facts.md: ≤ 6 attempts a day).
+DEFAULT_UNANSWERED_CALLS_PER_DAY = 6
 MAX_ATTACHMENTS = 5
 
 
@@ -267,6 +271,34 @@ def task_complete(*, task: Task, actor: User | None, result: str = "") -> Task:
     return task
 
 
+def contact_time_check(at: dt.datetime, *, what: str) -> None:
+    """Calls and visits keep the contact window of messages (PROPFEE_MESSAGE_HOURS, never
+    22:00–08:00): a call or a visit appointment outside it is refused."""
+    window = contact_window()
+    local = timezone.localtime(at).time()
+    if not window.start <= local < window.end:
+        raise ContactError(
+            f"{what}须在 {window.start:%H:%M}–{window.end:%H:%M} 之间"
+            "（22:00 至次日 08:00 不得联系业主）"
+        )
+
+
+def unanswered_calls_check(*, unit_id: int, at: dt.datetime) -> None:
+    """At most PROPFEE_CALL_CAP_UNANSWERED calls a day to a unit whose phone does not answer
+    (one query): the next call that day is refused."""
+    cap = int(getattr(settings, "PROPFEE_CALL_CAP_UNANSWERED", DEFAULT_UNANSWERED_CALLS_PER_DAY))
+    start, end = day_bounds(at)
+    unanswered = ContactRecord.objects.filter(
+        unit_id=unit_id,
+        channel=ContactChannel.PHONE,
+        outcome=ContactOutcome.NO_ANSWER,
+        contacted_at__gte=start,
+        contacted_at__lt=end,
+    ).count()
+    if unanswered >= cap:
+        raise ContactError(f"今天已拨打 {unanswered} 次未接通，已达每日上限 {cap} 次，请改日再联系")
+
+
 @transaction.atomic
 def task_reschedule(
     *,
@@ -285,6 +317,8 @@ def task_reschedule(
         raise ContactError("截止日期不能早于今天")
     if appointment_at is not None and timezone.localdate(appointment_at) < today:
         raise ContactError("预约时间不能早于今天")
+    if appointment_at is not None:
+        contact_time_check(appointment_at, what="上门预约时间")
     before = {
         "due_on": task.due_on.isoformat(),
         "appointment_at": task.appointment_at.isoformat() if task.appointment_at else None,
@@ -405,12 +439,23 @@ def contact_record_create(
     promise_amount_fen: int | None = None,
     promise_on: dt.date | None = None,
     attachments: Sequence[UploadedFile] = (),
+    contacted_at: dt.datetime | None = None,
 ) -> ContactRecord:
     """Record one contact with the payer (催收记录表) in one go: the record and its files
     (SHA-256 kept), a promise with its hold, the reason code added to the case, a follow-up
-    task for the next step, and the task it was done for completed."""
+    task for the next step, and the task it was done for completed. A call or a visit at
+    `contacted_at` (now) keeps the contact window, and calls to a unit that does not answer
+    stop at the day's cap."""
     _check_case(actor, case)
     today = timezone.localdate()
+    contacted_at = contacted_at or timezone.now()
+    if contacted_at > timezone.now():
+        raise ContactError("联系时间不能晚于现在")
+    if channel in (ContactChannel.PHONE, ContactChannel.VISIT):
+        what = "电话联系" if channel == ContactChannel.PHONE else "上门拜访"
+        contact_time_check(contacted_at, what=what)
+    if channel == ContactChannel.PHONE:
+        unanswered_calls_check(unit_id=case.unit_id, at=contacted_at)
     if channel not in ContactChannel.values:
         raise ContactError(f"未知的联系方式：{channel}")
     if outcome not in ContactOutcome.values:
@@ -456,6 +501,7 @@ def contact_record_create(
         note=note.strip(),
         next_step=next_step[:200],
         next_step_on=next_step_on,
+        contacted_at=contacted_at,
         recorded_by=_who(actor),
     )
     stored = []

@@ -191,6 +191,12 @@ class _Demo:
                 )
                 self.result.promises += 1
 
+    def call_time(self) -> dt.datetime:
+        """10:00 on the last day (the day before when that is still ahead): within the contact
+        window whatever the hour the demo is loaded."""
+        at = timezone.make_aware(dt.datetime.combine(self.as_of, dt.time(10, 0)))
+        return at if at <= timezone.now() else at - dt.timedelta(days=1)
+
     def contacts(self) -> None:
         """A few calls recorded on the last day: answered with a reason, unanswered, hardship."""
         calls = [
@@ -208,6 +214,7 @@ class _Demo:
                 attitude=attitude,
                 reason_code=reason,
                 note=note,
+                contacted_at=self.call_time(),
             )
             self.result.contacts += 1
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from propfee.billing.models import Charge
 from propfee.collection.case_events import case_event_record, open_case_of
 from propfee.collection.constants import HoldKind, LegalKind, LegalStatus, RestartKind
 from propfee.collection.limitation import limitation_restart_record
@@ -30,6 +31,7 @@ from propfee.documents.constants import DEMAND_KINDS, DocumentKind
 from propfee.documents.models import DeliveryEvidence, Document
 from propfee.estates.models import Estate, Unit
 from propfee.estates.selectors import units_visible_to
+from propfee.ledger.rates import principal_outstanding_by_charge
 
 
 class LegalError(ValueError):
@@ -320,6 +322,7 @@ def legal_matter_create(
         prepared_on=on or timezone.localdate(),
         created_by=actor,
     )
+    matter.claimed_charges.set(overdue_charge_ids(unit_id=unit.pk, on=matter.prepared_on))
     summary = (
         f"准备{matter.get_kind_display()}：主张 ¥{format_yuan(claim_fen)}，"
         f"预估诉讼费 ¥{format_yuan(matter.court_fee_fen)}"
@@ -341,6 +344,18 @@ def legal_matter_create(
         note=summary,
     )
     return matter
+
+
+def overdue_charge_ids(*, unit_id: int, on: dt.date) -> list[int]:
+    """The unit's charges overdue on `on` (due before it) with principal outstanding: what a
+    legal matter prepared or filed that day claims (one query)."""
+    charges = Charge.objects.filter(unit_id=unit_id, due_date__lt=on)
+    return list(
+        principal_outstanding_by_charge(charges, as_of=on)
+        .filter(principal_outstanding_fen__gt=0)
+        .order_by("due_date", "pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _legal_hold_reason(matter: LegalMatter) -> str:
@@ -383,9 +398,10 @@ def legal_matter_advance(
 ) -> LegalMatter:
     """Move `matter` one step along LEGAL_TRANSITIONS and date the step (`on`, today by
     default, never before the previous step). Approval needs a manager (APPROVE_COLLECTION);
-    the other steps MANAGE_LEGAL. A filing restarts the limitation clock of the unit's charges
-    (诉讼时效规定 art. 11) and holds the run's escalation (kind legal) until the matter closes;
-    the close of a filed matter restarts it again (民法典 art. 195: 有关程序终结时起重新计算)."""
+    the other steps MANAGE_LEGAL. A filing restarts the limitation clock of the charges the
+    matter claims (诉讼时效规定 art. 11) and holds the run's escalation (kind legal) until the
+    matter closes; the close of a filed matter restarts it again for the same charges (民法典
+    art. 195: 有关程序终结时起重新计算) — never for charges that fell due later."""
     capability = (
         Capability.APPROVE_COLLECTION if to_status == S.APPROVED else Capability.MANAGE_LEGAL
     )
@@ -421,25 +437,35 @@ def legal_matter_advance(
     matter.save()
 
     label = matter.get_kind_display()
+    claimed = list(matter.claimed_charges.values_list("pk", flat=True))
+    if to_status == S.FILED and matter.kind in FILED_KINDS and not claimed:
+        # A matter prepared before claims were recorded claims what is overdue at filing.
+        claimed = overdue_charge_ids(unit_id=matter.unit_id, on=on)
+        matter.claimed_charges.set(claimed)
     if to_status == S.FILED and matter.kind in FILED_KINDS:
-        limitation_restart_record(
-            unit=matter.unit,
-            kind=RestartKind.FILING,
-            occurred_on=on,
-            description=f"{label}已立案" + (f"（{matter.docket_no}）" if matter.docket_no else ""),
-            source_type="collection.legalmatter",
-            source_id=matter.pk,
-        )
+        if claimed:  # a restart without charges would mean the whole unit
+            limitation_restart_record(
+                unit=matter.unit,
+                kind=RestartKind.FILING,
+                occurred_on=on,
+                description=f"{label}已立案"
+                + (f"（{matter.docket_no}）" if matter.docket_no else ""),
+                source_type="collection.legalmatter",
+                source_id=matter.pk,
+                charge_ids=claimed,
+            )
         _legal_hold(matter, actor, on)
     if to_status == S.CLOSED and matter.filed_on is not None and matter.kind in FILED_KINDS:
-        limitation_restart_record(
-            unit=matter.unit,
-            kind=RestartKind.FILING,
-            occurred_on=on,
-            description=f"{label}程序终结",
-            source_type="collection.legalmatter.closed",
-            source_id=matter.pk,
-        )
+        if claimed:
+            limitation_restart_record(
+                unit=matter.unit,
+                kind=RestartKind.FILING,
+                occurred_on=on,
+                description=f"{label}程序终结",
+                source_type="collection.legalmatter.closed",
+                source_id=matter.pk,
+                charge_ids=claimed,
+            )
         _legal_hold_release(matter, on)
     summary = (
         f"{label}：{LegalStatus(before).label} → {matter.get_status_display()}（{on:%Y-%m-%d}）"

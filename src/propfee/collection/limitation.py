@@ -3,8 +3,9 @@ expiry date from them (民法典 arts. 188, 195; docs/definitions.md "诉讼时�
 
 Restarts come from four places, read set-based (a fixed number of queries whatever the number
 of units):
-- LimitationRestart rows written by the services: an approved installment plan (acknowledgement),
-  a filing (payment order, small claim, lawsuit, arbitration) and the end of a filed matter;
+- LimitationRestart rows written by the services: an installment plan requested in writing or
+  approved (acknowledgement), a filing (payment order, small claim, lawsuit, arbitration) and
+  the end of a filed matter — these last two for the charges the matter claims only;
 - delivered demands (催收文书 with a DeliveryEvidence row; the documents app's
   `demands_delivered_for_units` rule) — notice-board postings are never deliveries;
 - promises to pay (承诺缴费, acknowledgements), except cancelled ones;
@@ -76,12 +77,15 @@ def limitation_restart_record(
     description: str,
     source_type: str,
     source_id: int,
+    charge_ids: Iterable[int] | None = None,
 ) -> LimitationRestart:
     """Record a restart once per (source, kind): a retried service finds its row and keeps it.
-    Called inside the caller's transaction; the caller's own audit row covers it."""
+    `charge_ids` limits it to those charges (a legal matter's claim); None = every charge of the
+    unit due by then. Called inside the caller's transaction; the caller's own audit row covers
+    it."""
     if kind not in RestartKind.values:
         raise ValueError(f"未知的时效中断事由：{kind}")
-    restart, _ = LimitationRestart.objects.get_or_create(
+    restart, created = LimitationRestart.objects.get_or_create(
         source_type=source_type,
         source_id=source_id,
         kind=kind,
@@ -91,6 +95,8 @@ def limitation_restart_record(
             "description": description[:500],
         },
     )
+    if created and charge_ids is not None:
+        restart.charges.set(sorted(set(charge_ids)))
     return restart
 
 
@@ -119,14 +125,20 @@ def _localdate(value: dt.datetime) -> dt.date:
     return timezone.localdate(value) if timezone.is_aware(value) else value.date()
 
 
-def _unit_restarts(units: Any, *, as_of: dt.date) -> dict[int, list[Restart]]:
+def _unit_restarts(
+    units: Any, *, as_of: dt.date, by_charge: dict[int, list[Restart]] | None = None
+) -> dict[int, list[Restart]]:
     """unit → the restarts that apply to all its charges, oldest first (three queries).
-    `units` is anything a `unit_id__in=` lookup takes."""
+    `units` is anything a `unit_id__in=` lookup takes. A LimitationRestart that names its
+    charges (a legal matter's claim) goes to `by_charge` instead, charge → restarts."""
     by_unit: dict[int, list[Restart]] = defaultdict(list)
-    for unit_id, day, kind, description in LimitationRestart.objects.filter(
+    for unit_id, day, kind, description, charge_id in LimitationRestart.objects.filter(
         unit_id__in=units, occurred_on__lte=as_of
-    ).values_list("unit_id", "occurred_on", "kind", "description"):
-        by_unit[unit_id].append(Restart(day, kind, description))
+    ).values_list("unit_id", "occurred_on", "kind", "description", "charges"):
+        if charge_id is None:
+            by_unit[unit_id].append(Restart(day, kind, description))
+        elif by_charge is not None:
+            by_charge.setdefault(charge_id, []).append(Restart(day, kind, description))
     for unit_id, day, kind_label, number in DeliveryEvidence.objects.filter(
         document__unit_id__in=units, document__kind__in=DEMAND_KINDS, delivered_on__lte=as_of
     ).values_list("document__unit_id", "delivered_on", "document__title", "document__number"):
@@ -193,12 +205,9 @@ def limitation_expiry(*, unit_ids: Iterable[int], as_of: dt.date) -> dict[int, C
     charges = list(
         Charge.objects.filter(unit_id__in=units).values_list("pk", "unit_id", "due_date")
     )
-    return _positions(
-        charges,
-        _unit_restarts(many_values(ids), as_of=as_of),
-        _charge_part_payments(many_values([c[0] for c in charges]), as_of=as_of),
-        as_of=as_of,
-    )
+    per_charge = _charge_part_payments(many_values([c[0] for c in charges]), as_of=as_of)
+    unit_restarts = _unit_restarts(many_values(ids), as_of=as_of, by_charge=per_charge)
+    return _positions(charges, unit_restarts, per_charge, as_of=as_of)
 
 
 @dataclass(frozen=True)
@@ -273,11 +282,12 @@ def limitation_expiring(
     )
     if not rows:
         return []
+    per_charge = _charge_part_payments(many_values([r[0] for r in rows]), as_of=as_of)
+    unit_restarts = _unit_restarts(
+        many_values(sorted({r[1] for r in rows})), as_of=as_of, by_charge=per_charge
+    )
     positions = _positions(
-        [(r[0], r[1], r[2]) for r in rows],
-        _unit_restarts(many_values(sorted({r[1] for r in rows})), as_of=as_of),
-        _charge_part_payments(many_values([r[0] for r in rows]), as_of=as_of),
-        as_of=as_of,
+        [(r[0], r[1], r[2]) for r in rows], unit_restarts, per_charge, as_of=as_of
     )
     result = []
     for pk, _unit_id, due_date, estate_name, code, fee_item, start, end, outstanding in rows:

@@ -94,6 +94,12 @@ class PlanRequestForm(UnitForm):
     reason = forms.CharField(
         label=_("申请理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
     )
+    requested_on = forms.DateField(
+        label=_("业主书面申请日期"),
+        required=False,
+        widget=_date_input(),
+        help_text=_("业主书面申请分期即承认欠款，自该日起诉讼时效重新计算；留空为今天"),
+    )
 
 
 class PlanFilterForm(EstateFilterForm):

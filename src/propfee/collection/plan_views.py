@@ -78,6 +78,7 @@ def plan_new(request: StaffRequest) -> HttpResponseBase:
             grace_days=data["grace_days"],
             waive_penalty_on_completion=data["waive_penalty_on_completion"],
             reason=data["reason"],
+            requested_on=data.get("requested_on"),
             actor=request.user,
         )
         message = _("已提交分期申请：%(unit)s，合计 ¥%(total)s，等待审批。") % {

@@ -101,10 +101,18 @@ def installment_plan_request(
     every_months: int = 1,
     grace_days: int = 5,
     waive_penalty_on_completion: bool = False,
+    requested_on: dt.date | None = None,
 ) -> InstallmentPlan:
     """申请分期: a plan of `schedule` (due day, fen) or of `count` equal installments from
-    `first_due_on`, waiting for a manager's approval. One live plan per unit."""
+    `first_due_on`, waiting for a manager's approval. One live plan per unit. The debtor's
+    written request, dated `requested_on` (today by default, never in the future), is an
+    acknowledgement of the debt (诉讼时效规定 art. 14): it restarts the limitation clock from
+    that day whether or not the plan is approved, with the request as its evidence."""
     unit_action_require(actor, Capability.WORK_CASES, unit)
+    today = timezone.localdate()
+    requested_on = requested_on or today
+    if requested_on > today:
+        raise PlanError("书面申请日期不能晚于今天")
     if isinstance(total_fen, bool) or not isinstance(total_fen, int) or total_fen <= 0:
         raise PlanError("分期总额必须大于零")
     reason = (reason or "").strip()
@@ -130,6 +138,15 @@ def installment_plan_request(
         grace_days=grace_days,
         waive_penalty_on_completion=waive_penalty_on_completion,
         requested_by=actor,
+        requested_on=requested_on,
+    )
+    limitation_restart_record(
+        unit=unit,
+        kind=RestartKind.ACKNOWLEDGEMENT,
+        occurred_on=requested_on,
+        description=f"书面申请分期 #{plan.pk}（合计 ¥{format_yuan(total_fen)}）：{reason}",
+        source_type="collection.installmentplan.request",
+        source_id=plan.pk,
     )
     Installment.objects.bulk_create(
         Installment(plan=plan, seq=seq, due_on=day, amount_fen=amount)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import models
 
@@ -17,6 +17,12 @@ class MoneyField(models.BigIntegerField):
 def round_half_up(value: Decimal) -> int:
     """Round a Decimal number of fen to an integer fen, half up (the one rounding rule)."""
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def floor_fen(value: Decimal) -> int:
+    """The largest whole fen not above `value`: for a ceiling such as the penalty cap k × P,
+    which a rounded figure must never exceed (1844.8 → 1844)."""
+    return int(value.to_integral_value(rounding=ROUND_FLOOR))
 
 
 def yuan_to_fen(value: Decimal | str | int) -> int:

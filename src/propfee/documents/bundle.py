@@ -1,7 +1,8 @@
 """The evidence bundle for court (证据包): one ZIP per unit with an index PDF (证据目录), the
 statement by period, every demand with its delivery evidence, the uploaded service contract,
-and a SHA256SUMS file. Contact records (催收记录) come with the collection engine, which adds
-them through `EVIDENCE_PROVIDERS`."""
+the payment history of the claimed period (缴费记录), and a SHA256SUMS file. Contact records
+(催收记录) and messages with their delivery reports come with the collection engine, which
+adds them through `EVIDENCE_PROVIDERS`."""
 
 from __future__ import annotations
 
@@ -21,9 +22,11 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from propfee.core.models import AuditAction, User
+from propfee.core.money import format_yuan
 from propfee.core.roles import Capability, PermissionDenied, require
 from propfee.core.services import audit_record
 from propfee.core.uploads import upload_sha256
+from propfee.documents.claims import demand_for
 from propfee.documents.constants import DocumentKind
 from propfee.documents.content import Content, para, small, table
 from propfee.documents.pdf import pdf_render
@@ -32,6 +35,9 @@ from propfee.documents.services import document_render
 from propfee.documents.wording import chinese_date
 from propfee.estates.models import Unit
 from propfee.estates.selectors import units_visible_to
+from propfee.ledger.selectors import statement_for_unit
+from propfee.payments.constants import PaymentChannel, PaymentStatus
+from propfee.payments.models import Payment
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,58 @@ def _index(unit: Unit, files: list[BundleFile], digests: dict[str, str], as_of: 
     )
 
 
+def payment_history_evidence(unit: Unit, as_of: dt.date) -> list[BundleFile]:
+    """缴费记录: every payment of the unit received from the start of the oldest charge claimed
+    on `as_of` through `as_of` (reversed ones marked), so the court sees what was paid in the
+    claimed period. None when nothing is claimed."""
+    demand = demand_for(statement_for_unit(unit=unit, as_of=as_of), on=as_of)
+    if not demand.claimed:
+        return []
+    since = min(line.period_start for line in demand.claimed)
+    payments = list(
+        Payment.objects.filter(unit=unit, received_on__gte=since, received_on__lte=as_of)
+        .order_by("received_on", "pk")
+        .only("received_on", "amount_fen", "channel", "reference", "receipt_no", "status")
+    )
+    rows: list[tuple[str, ...]] = [("收款日期", "金额(元)", "方式", "流水号", "收据号", "状态")]
+    for payment in payments:
+        rows.append(
+            (
+                f"{payment.received_on:%Y-%m-%d}",
+                format_yuan(payment.amount_fen),
+                str(PaymentChannel(payment.channel).label),
+                payment.reference,
+                payment.receipt_no,
+                "已冲销" if payment.status != PaymentStatus.RECORDED else "有效",
+            )
+        )
+    company = unit.estate.company.name
+    content = Content(
+        title="缴费记录",
+        letterhead=(company,),
+        number="",
+        blocks=(
+            para(
+                f"房屋：{unit.estate.name} {unit.code}；期间：{chinese_date(since)}至"
+                f"{chinese_date(as_of)}（所主张欠费的最早计费期起）；共{len(payments)}笔。",
+                indent=False,
+            ),
+            table(rows, widths=(0.14, 0.14, 0.12, 0.24, 0.24, 0.12), align="CRCLLC")
+            if payments
+            else para("该期间内无缴费记录。", indent=False),
+        ),
+        footer=f"{company} · 缴费记录 · {unit.code}",
+    )
+    return [
+        BundleFile(
+            "06-缴费记录/缴费记录.pdf",
+            pdf_render([content]).data,
+            f"缴费记录（{since:%Y-%m-%d}起，{len(payments)}笔）",
+            as_of,
+        )
+    ]
+
+
 @transaction.atomic
 def evidence_bundle_build(
     *, unit: Unit, actor: User | None, as_of: dt.date | None = None
@@ -146,6 +204,7 @@ def evidence_bundle_build(
         )
     for provider in EVIDENCE_PROVIDERS:
         files.extend(provider(unit, as_of))
+    files.extend(payment_history_evidence(unit, as_of))
     digests = {item.path: item.sha256() for item in files}
     index_pdf = pdf_render([_index(unit, files, digests, as_of)]).data
     # Handed to the caller open (a FileResponse closes it when sent), so no `with` here.

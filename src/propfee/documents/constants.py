@@ -31,8 +31,9 @@ DEMAND_KINDS = (
     DocumentKind.LAWYER_LETTER,
     DocumentKind.COMMITTEE_LETTER,
 )
-#: The letters staff may download as DOCX to edit before printing.
+#: The notices and letters staff may download as DOCX to edit before printing.
 EDITABLE_KINDS = (
+    DocumentKind.NOTICE,
     DocumentKind.FINAL_DEMAND,
     DocumentKind.LAWYER_LETTER,
     DocumentKind.COMMITTEE_LETTER,

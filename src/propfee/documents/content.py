@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-BlockKind = Literal["para", "table", "sign", "small", "heading"]
+BlockKind = Literal["para", "table", "sign", "small", "heading", "seal"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class Content:
         for block in self.blocks:
             if block.kind == "table":
                 lines.extend("\t".join(row) for row in block.rows)
+            elif block.kind == "seal":
+                continue  # an image, no words
             else:
                 lines.append(block.text)
         return "\n".join(lines)
@@ -91,6 +93,11 @@ def small(text: str) -> Block:
 def sign(text: str) -> Block:
     """A right-aligned line of the signature (落款)."""
     return Block("sign", text=text)
+
+
+def seal(image_path: str) -> Block:
+    """The company seal (公章) image, right-aligned above the signature; `text` is its path."""
+    return Block("seal", text=image_path)
 
 
 def table(

@@ -156,7 +156,23 @@ class PublicNoticeForm(BootstrapMixin, forms.Form):
         label=_("公示依据"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("如业主大会决议、管理规约条款；已完成个人信息保护影响评估"),
+        help_text=_("如业主大会决议、管理规约条款"),
+    )
+    purpose = forms.CharField(
+        label=_("影响评估：公示目的"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    necessity = forms.CharField(
+        label=_("影响评估：必要性"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("为什么其他催收方式不足以达到目的"),
+    )
+    risks = forms.CharField(
+        label=_("影响评估：对个人权益的影响及风险"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    measures = forms.CharField(
+        label=_("影响评估：保护措施"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("如只列房号、公示期限、缴清即撤下、不公示分期和有争议的房屋"),
     )
     display_from = forms.DateField(label=_("公示开始日期"), widget=_DATE)
     display_until = forms.DateField(label=_("公示结束日期"), widget=_DATE)

@@ -5,7 +5,7 @@ notices) and DeliveryEvidence 送达凭证 (how and when a document reached the 
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -147,3 +147,58 @@ class DeliveryEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} · {self.delivered_on:%Y-%m-%d}"
+
+
+class PublicNoticeRequest(models.Model):
+    """A request to publish an estate's public arrears list (欠费公示申请): its legal basis and
+    the written personal-information impact assessment (个人信息保护影响评估, 个人信息保护法
+    arts. 55–56: purpose, necessity, risks, measures), the display period (≤ 30 days), and the
+    approval by someone other than the requester. The approved list is `document`."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+
+    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
+    legal_basis = models.CharField(_("公示依据"), max_length=500)
+    purpose = models.TextField(_("公示目的"))
+    necessity = models.TextField(_("必要性"))
+    risks = models.TextField(_("对个人权益的影响及风险"))
+    measures = models.TextField(_("保护措施"))
+    display_from = models.DateField(_("公示开始日期"))
+    display_until = models.DateField(_("公示结束日期"))
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        User, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("申请人")
+    )
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("审批人"),
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=500, blank=True)
+    document = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("欠费公示申请")
+        verbose_name_plural = _("欠费公示申请")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(display_until__gte=F("display_from")),
+                name="public_notice_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.estate_id} 欠费公示 {self.display_from:%Y-%m-%d}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -121,6 +122,43 @@ def _table(block: Block, styles: _Styles) -> Table:
     return table
 
 
+#: The printed size of the company seal (a round 公章 is about 40 mm across).
+SEAL_SIZE = 38 * mm
+
+
+class _Seal(Flowable):
+    """The company seal stamped over the signature lines that follow, as a seal is on paper:
+    it takes no height of its own, so a one-page notice stays one page."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        self.width = self.height = 0
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self._avail_width = avail_width
+        return avail_width, 0
+
+    def draw(self) -> None:
+        self.canv.drawImage(
+            self.path,
+            self._avail_width - SEAL_SIZE - 4 * mm,
+            -SEAL_SIZE + 6 * mm,
+            width=SEAL_SIZE,
+            height=SEAL_SIZE,
+            mask="auto",
+            preserveAspectRatio=True,
+        )
+
+
+def _seal(block: Block) -> Flowable | None:
+    """The seal image; None when the configured file is not there (the letter is still signed
+    by name)."""
+    if not block.text or not Path(block.text).is_file():
+        return None
+    return _Seal(block.text)
+
+
 def _flowables(content: Content, styles: _Styles, drawn: Callable[[int], None]) -> list[Flowable]:
     story: list[Flowable] = [_Footer(content.footer, drawn)]
     if content.letterhead:
@@ -144,6 +182,10 @@ def _flowables(content: Content, styles: _Styles, drawn: Callable[[int], None]) 
             story.append(Paragraph(escape(block.text), styles.sign))
         elif block.kind == "heading":
             story.append(Paragraph(escape(block.text), styles.heading))
+        elif block.kind == "seal":
+            image = _seal(block)
+            if image is not None:
+                story.append(image)
         elif block.kind == "small":
             story.append(Paragraph(escape(block.text), styles.small))
         else:

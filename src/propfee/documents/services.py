@@ -1,5 +1,5 @@
 """Documents writes: render a document for a unit (催缴通知书, 催告函, 律师函, 业委会督促函,
-对账单), a payment's receipt (收据), an estate's public arrears list (欠费公示), a batch of
+对账单), a payment's receipt (收据), a batch of
 notices as one print-ready PDF; upload a service contract; record a delivery (送达凭证).
 Each is one transaction with its audit rows; the file is written to the media storage
 (PROPFEE_DATA_DIR/media) with the SHA-256 of its bytes."""
@@ -31,6 +31,7 @@ from propfee.core.uploads import (
     upload_size,
 )
 from propfee.core.wording_guard import wording_findings, wording_message
+from propfee.documents.claims import Demand, demand_for
 from propfee.documents.constants import (
     DEFAULT_DEADLINE_DAYS,
     MAX_DEADLINE_DAYS,
@@ -47,13 +48,11 @@ from propfee.documents.selectors import addressees_for_units, route_ordered, uni
 from propfee.documents.wording import (
     Addressee,
     LawFirm,
-    PublicNoticeRow,
     ReceiptFacts,
     committee_letter_content,
     final_demand_content,
     lawyer_letter_content,
     notice_content,
-    public_notice_content,
     receipt_content,
     statement_content,
 )
@@ -148,10 +147,19 @@ def _addressee(unit: Unit, on: dt.date) -> Addressee:
     )
 
 
+def _letter_extras() -> dict[str, str]:
+    """The service hotline and the company seal printed on the company's own demands."""
+    return {
+        "hotline": str(getattr(settings, "PROPFEE_SERVICE_HOTLINE", "") or "").strip(),
+        "seal_image": str(getattr(settings, "PROPFEE_SEAL_IMAGE", "") or "").strip(),
+    }
+
+
 def _unit_content(
     *,
     kind: str,
     statement: Statement,
+    demand: Demand,
     who: Addressee,
     issued_on: dt.date,
     deadline: dt.date,
@@ -160,25 +168,27 @@ def _unit_content(
     how_to_pay = settings.PROPFEE_HOW_TO_PAY
     if kind == DocumentKind.NOTICE:
         return notice_content(
-            statement=statement,
+            demand=demand,
             who=who,
             issued_on=issued_on,
             deadline=deadline,
             number=number,
             how_to_pay=how_to_pay,
+            **_letter_extras(),
         )
     if kind == DocumentKind.FINAL_DEMAND:
         return final_demand_content(
-            statement=statement,
+            demand=demand,
             who=who,
             issued_on=issued_on,
             deadline=deadline,
             number=number,
             how_to_pay=how_to_pay,
+            **_letter_extras(),
         )
     if kind == DocumentKind.LAWYER_LETTER:
         return lawyer_letter_content(
-            statement=statement,
+            demand=demand,
             who=who,
             firm=law_firm(),
             issued_on=issued_on,
@@ -187,7 +197,7 @@ def _unit_content(
         )
     if kind == DocumentKind.COMMITTEE_LETTER:
         return committee_letter_content(
-            statement=statement, who=who, issued_on=issued_on, deadline=deadline, number=number
+            demand=demand, who=who, issued_on=issued_on, deadline=deadline, number=number
         )
     return statement_content(statement=statement, who=who, issued_on=issued_on, number=number)
 
@@ -209,6 +219,24 @@ def _params(statement: Statement, content: Content, **extra: Any) -> dict[str, A
         ],
         **extra,
         "content": content.to_json(),
+    }
+
+
+def _demand_params(demand: Demand) -> dict[str, Any]:
+    """What a demand claims, kept with it: the claimed charges (a delivered demand restarts
+    their clocks), the figures demanded and the bills listed apart as not yet due."""
+    return {
+        "demand": {
+            "on": demand.on.isoformat(),
+            "claimed_charge_ids": demand.claimed_charge_ids,
+            "not_due_charge_ids": [line.charge_id for line in demand.not_due],
+            "principal_fen": demand.principal_fen,
+            "penalty_fen": demand.penalty_fen,
+            "penalty_contract_fen": demand.penalty_contract_fen,
+            "penalty_mode": demand.penalty_mode,
+            "total_fen": demand.total_fen,
+            "not_due_fen": demand.not_due_fen,
+        }
     }
 
 
@@ -257,10 +285,11 @@ def document_render(
     as_of = as_of or today
     statement = statement_for_unit(unit=unit, as_of=as_of)
     is_demand = kind != DocumentKind.STATEMENT
+    demand = demand_for(statement, on=today)
     deadline, days = (None, 0)
     if is_demand:
-        if statement.total_outstanding_fen <= 0:
-            raise DocumentError("该房屋截至对账日没有欠费，无需催缴")
+        if demand.total_fen <= 0:
+            raise DocumentError("该房屋截至对账日没有欠费或欠费尚未到期，无需催缴")
         deadline, days = deadline_for(kind, today, deadline_days)
     firm = law_firm() if kind == DocumentKind.LAWYER_LETTER else None
     document = Document.objects.create(
@@ -268,7 +297,7 @@ def document_render(
         estate_id=unit.estate_id,
         unit=unit,
         title=str(DocumentKind(kind).label),
-        amount_fen=statement.total_outstanding_fen,
+        amount_fen=demand.total_fen if is_demand else statement.total_outstanding_fen,
         deadline=deadline,
         created_by=actor if actor is not None and actor.pk else None,
     )
@@ -277,6 +306,7 @@ def document_render(
     content = _unit_content(
         kind=kind,
         statement=statement,
+        demand=demand,
         who=who,
         issued_on=today,
         deadline=deadline or today,
@@ -287,6 +317,8 @@ def document_render(
     extra: dict[str, Any] = {"issued_on": today.isoformat(), "payer": who.payer_name}
     if deadline is not None:
         extra |= {"deadline": deadline.isoformat(), "deadline_days": days}
+    if is_demand:
+        extra |= _demand_params(demand)
     if firm is not None:
         extra["law_firm"] = {
             "name": firm.name,
@@ -360,78 +392,6 @@ def receipt_render(*, payment: Payment, actor: User | None) -> Document:
             "content": content.to_json(),
         },
     )
-    _save_rendered(document, content, data)
-    _audit_created(document, actor)
-    return document
-
-
-@transaction.atomic
-def public_notice_render(
-    *,
-    estate: Estate,
-    actor: User,
-    legal_basis: str,
-    display_from: dt.date,
-    display_until: dt.date,
-    as_of: dt.date | None = None,
-) -> Document:
-    """欠费公示 of an estate: unit numbers, months owed and overdue principal only — no names,
-    no phones. Only a manager may make one (the approval is theirs and is recorded), with the
-    legal basis written down and a display period of at most 30 days. Taking a unit off the
-    list when it pays is the collection engine's (it issues a new list)."""
-    require(actor, Capability.APPROVE_PUBLIC_NOTICES)
-    legal_basis = legal_basis.strip()
-    if len(legal_basis) < 4:
-        raise DocumentError("请填写公示的依据（如业主大会决议、管理规约条款）")
-    if display_until < display_from:
-        raise DocumentError("公示结束日期不能早于开始日期")
-    if (display_until - display_from).days + 1 > PUBLIC_NOTICE_MAX_DAYS:
-        raise DocumentError(f"公示期不能超过 {PUBLIC_NOTICE_MAX_DAYS} 天")
-    today = timezone.localdate()
-    as_of = as_of or today
-    arrears = arrears_by_unit(user=actor, as_of=as_of, estate=estate)
-    if not arrears:
-        raise DocumentError("截至该日期本项目没有欠费房屋")
-    owed = {row.unit_id: row for row in arrears}
-    rows = []
-    units = route_ordered(Unit.objects.filter(estate=estate)).select_related("building")
-    for unit in units.only("pk", "room", "entrance", "floor", "building__name", "building__code"):
-        row = owed.get(unit.pk)
-        if row is not None:
-            rows.append(
-                PublicNoticeRow(unit_label(unit), row.months_owed, row.principal_overdue_fen)
-            )
-    document = Document.objects.create(
-        kind=DocumentKind.PUBLIC_NOTICE,
-        estate=estate,
-        title=str(DocumentKind.PUBLIC_NOTICE.label),
-        amount_fen=sum(row.amount_fen for row in rows),
-        created_by=actor if actor.pk else None,
-    )
-    document.number = document_number(DocumentKind.PUBLIC_NOTICE, estate, today, document.pk)
-    content = public_notice_content(
-        company_name=estate.company.name,
-        estate_name=estate.name,
-        rows=rows,
-        as_of=as_of,
-        legal_basis=legal_basis,
-        display_from=display_from,
-        display_until=display_until,
-        issued_on=today,
-        number=document.number,
-    )
-    wording_refuse(content)
-    data = pdf_render([content]).data
-    document.params = {
-        "as_of": as_of.isoformat(),
-        "legal_basis": legal_basis,
-        "approved_by": actor.pk,
-        "approved_by_name": str(actor),
-        "display_from": display_from.isoformat(),
-        "display_until": display_until.isoformat(),
-        "unit_ids": [unit_id for unit_id in owed],
-        "content": content.to_json(),
-    }
     _save_rendered(document, content, data)
     _audit_created(document, actor)
     return document
@@ -585,28 +545,41 @@ def notices_batch_render(
     )
     contents: list[Content] = []
     statements: dict[int, Statement] = {}
+    demands: dict[int, Demand] = {}
     payers: dict[int, str] = {}
+    printed: list[int] = []
+    serial = 0
     for start in range(0, total, BATCH_CHUNK):
         chunk = ids[start : start + BATCH_CHUNK]
         chunk_statements = statements_for_units(unit_ids=chunk, as_of=as_of)
         addressees = addressees_for_units(unit_ids=chunk, on=today)
-        for serial, unit_id in enumerate(chunk, start=start + 1):
+        for unit_id in chunk:
+            demand = demand_for(chunk_statements[unit_id], on=today)
+            if demand.total_fen <= 0:
+                continue  # overdue only within the contract's grace days: nothing to claim yet
+            serial += 1
             number = f"{document_number(kind, estate, today, batch.pk)}-{serial:05d}"
             who = addressees[unit_id]
             content = notice_content(
-                statement=chunk_statements[unit_id],
+                demand=demand,
                 who=who,
                 issued_on=today,
                 deadline=deadline,
                 number=number,
                 how_to_pay=settings.PROPFEE_HOW_TO_PAY,
+                **_letter_extras(),
             )
             wording_refuse(content)
             contents.append(content)
             statements[unit_id] = chunk_statements[unit_id]
+            demands[unit_id] = demand
             payers[unit_id] = who.payer_name
+            printed.append(unit_id)
         if progress is not None:
             progress(min(start + BATCH_CHUNK, total), 2 * total)
+    if not printed:
+        raise DocumentError("没有需要催缴的房屋")
+    ids, total = printed, len(printed)
 
     def page_drawn(page: int) -> None:
         if progress is not None and (page % 100 == 0 or page == total):
@@ -617,6 +590,7 @@ def notices_batch_render(
     batch.file.save(f"batch-{batch.pk}.pdf", ContentFile(data), save=False)
     batch.sha256 = _sha256(data)
     batch.page_count = pages
+    batch.document_count = total
     batch.save()
     documents = []
     for unit_id, content, page in zip(ids, contents, first_pages, strict=True):
@@ -632,7 +606,7 @@ def notices_batch_render(
                 size=0,
                 batch=batch,
                 page=page,
-                amount_fen=statement.total_outstanding_fen,
+                amount_fen=demands[unit_id].total_fen,
                 deadline=deadline,
                 text=content.plain_text(),
                 params=_params(
@@ -642,6 +616,7 @@ def notices_batch_render(
                     deadline=deadline.isoformat(),
                     deadline_days=days,
                     payer=payers[unit_id],
+                    **_demand_params(demands[unit_id]),
                 ),
                 created_by=batch.created_by,
             )

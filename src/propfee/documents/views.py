@@ -38,7 +38,17 @@ from propfee.documents.forms import (
     DocumentGenerateForm,
     PublicNoticeForm,
 )
-from propfee.documents.models import DeliveryEvidence, Document, DocumentBatch
+from propfee.documents.models import (
+    DeliveryEvidence,
+    Document,
+    DocumentBatch,
+    PublicNoticeRequest,
+)
+from propfee.documents.public_list import (
+    public_notice_approve,
+    public_notice_print,
+    public_notice_request_create,
+)
 from propfee.documents.selectors import document_file_bytes, documents_visible_to, unit_documents
 from propfee.documents.services import (
     DocumentError,
@@ -47,7 +57,6 @@ from propfee.documents.services import (
     delivery_record,
     document_render,
     notices_batch_render,
-    public_notice_render,
     receipt_render,
 )
 from propfee.documents.word import DOCX, docx_render
@@ -368,22 +377,75 @@ def batch_file(request: StaffRequest, pk: int) -> HttpResponseBase:
 
 
 @require_http_methods(["GET", "POST"])
-@capability_required(Capability.APPROVE_PUBLIC_NOTICES)
+@capability_required(Capability.ISSUE_DOCUMENTS)
 def public_notice_new(request: StaffRequest) -> HttpResponseBase:
+    """欠费公示: request a list (legal basis and impact assessment), approve another person's
+    request, print an approved list as it stands today."""
     form = PublicNoticeForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            document = public_notice_render(
+            public_notice_request_create(
                 estate=data["estate"],
                 actor=request.user,
                 legal_basis=data["legal_basis"],
+                purpose=data["purpose"],
+                necessity=data["necessity"],
+                risks=data["risks"],
+                measures=data["measures"],
                 display_from=data["display_from"],
                 display_until=data["display_until"],
             )
         except DocumentError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("已生成欠费公示 %(number)s") % {"number": document.number})
-            return redirect("documents:document_list")
-    return render(request, "documents/public_notice_new.html", {"form": form})
+            messages.success(request, _("已提交欠费公示申请，须由另一位项目经理审批"))
+            return redirect("documents:public_notice_new")
+    estates = estates_visible_to(request.user).values("pk")
+    requests = (
+        PublicNoticeRequest.objects.filter(estate__in=estates)
+        .select_related("estate", "requested_by", "decided_by", "document")
+        .order_by("-requested_at")[:50]
+    )
+    return render(
+        request,
+        "documents/public_notice_new.html",
+        {
+            "form": form,
+            "requests": requests,
+            "can_publish": role_can(request.user, Capability.APPROVE_PUBLIC_NOTICES),
+        },
+    )
+
+
+def _public_request_or_404(request: StaffRequest, pk: int) -> PublicNoticeRequest:
+    estates = estates_visible_to(request.user).values("pk")
+    found = PublicNoticeRequest.objects.filter(pk=pk, estate__in=estates).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+@require_POST
+@capability_required(Capability.APPROVE_PUBLIC_NOTICES)
+def public_notice_approve_view(request: StaffRequest, pk: int) -> HttpResponseBase:
+    try:
+        public_notice_approve(request=_public_request_or_404(request, pk), actor=request.user)
+    except DocumentError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("已批准欠费公示"))
+    return redirect("documents:public_notice_new")
+
+
+@require_POST
+@capability_required(Capability.ISSUE_DOCUMENTS)
+def public_notice_print_view(request: StaffRequest, pk: int) -> HttpResponseBase:
+    try:
+        document = public_notice_print(
+            request=_public_request_or_404(request, pk), actor=request.user
+        )
+    except DocumentError as error:
+        messages.error(request, str(error))
+        return redirect("documents:public_notice_new")
+    return redirect("documents:document_file", pk=document.pk)

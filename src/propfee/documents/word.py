@@ -4,12 +4,13 @@ letter staff adjust before printing starts from exactly the words the system rec
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from docx import Document as WordDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 
 from propfee.documents.content import Content
 
@@ -64,6 +65,11 @@ def docx_render(content: Content) -> bytes:
                         paragraph.alignment = _ALIGN[block.align[column]]
                     for run in paragraph.runs:
                         run.font.size = Pt(9)
+        elif block.kind == "seal":
+            if block.text and Path(block.text).is_file():
+                paragraph = doc.add_paragraph()
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                paragraph.add_run().add_picture(block.text, width=Mm(38))
         elif block.kind == "sign":
             _paragraph(doc, block.text, align=WD_ALIGN_PARAGRAPH.RIGHT)
         elif block.kind == "small":

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 from propfee.core.money import format_yuan
 from propfee.documents.amounts import yuan_in_words
+from propfee.documents.claims import PENALTY_CAPPED, Demand
 from propfee.documents.constants import (
     CIVIL_CODE_944,
     NOTICE_MAX_ROWS,
     PROPERTY_REGULATION_64,
 )
-from propfee.documents.content import Block, Content, para, sign, small, table
+from propfee.documents.content import Block, Content, para, seal, sign, small, table
 from propfee.ledger.selectors import Statement, StatementLine
 
 
@@ -75,10 +76,12 @@ def owed_lines(statement: Statement) -> list[StatementLine]:
     ]
 
 
-def _owed_table(statement: Statement, *, max_rows: int | None = None) -> Block:
-    """收费项目, 计费期间, 应缴日期, 未缴本金, 滞纳金, 小计 and a 合计 row. With `max_rows`, the
-    oldest lines beyond it are summed into one row so the table keeps its size."""
-    lines = owed_lines(statement)
+def _owed_table(demand: Demand, *, max_rows: int | None = None) -> Block:
+    """The charges claimed: 收费项目, 计费期间, 应缴日期, 未缴本金, 滞纳金, 小计 and a 合计 row
+    (with the penalty reduction to the reasonableness bound, when there is one). With
+    `max_rows`, the oldest lines beyond it are summed into one row so the table keeps its
+    size."""
+    lines = list(demand.claimed)
     rows: list[tuple[str, ...]] = [
         ("收费项目", "计费期间", "应缴日期", "未缴本金(元)", "滞纳金(元)", "小计(元)")
     ]
@@ -108,26 +111,110 @@ def _owed_table(statement: Statement, *, max_rows: int | None = None) -> Block:
                 _money(position.principal_outstanding + position.penalty_outstanding),
             )
         )
+    if demand.penalty_reduction_fen:
+        rows.append(
+            (
+                "小计",
+                "",
+                "",
+                _money(demand.principal_fen),
+                _money(demand.penalty_contract_fen),
+                _money(demand.principal_fen + demand.penalty_contract_fen),
+            )
+        )
+        rows.append(
+            (
+                "滞纳金按合理上限调减",
+                "",
+                "",
+                "",
+                "-" + _money(demand.penalty_reduction_fen),
+                "-" + _money(demand.penalty_reduction_fen),
+            )
+        )
     rows.append(
         (
             "合计",
             "",
             "",
-            _money(statement.principal_outstanding_fen),
-            _money(statement.penalty_outstanding_fen),
-            _money(statement.total_outstanding_fen),
+            _money(demand.principal_fen),
+            _money(demand.penalty_fen),
+            _money(demand.total_fen),
         )
     )
     return table(rows, widths=(0.16, 0.27, 0.13, 0.15, 0.13, 0.16), align="LCCRRR", total_row=True)
 
 
-def _total_sentence(statement: Statement) -> str:
-    total = statement.total_outstanding_fen
-    return (
-        f"以上欠费合计人民币{_money(total)}元（大写：{yuan_in_words(total)}），"
-        f"其中物业服务费等本金{_money(statement.principal_outstanding_fen)}元，"
-        f"滞纳金（违约金）{_money(statement.penalty_outstanding_fen)}元。"
+def _total_sentence(demand: Demand) -> str:
+    total = demand.total_fen
+    text = (
+        f"以上到期欠费合计人民币{_money(total)}元（大写：{yuan_in_words(total)}），"
+        f"其中物业服务费等本金{_money(demand.principal_fen)}元，"
+        f"滞纳金（违约金）{_money(demand.penalty_fen)}元。"
     )
+    if demand.penalty_reduction_fen and demand.penalty_mode == PENALTY_CAPPED:
+        text += (
+            f"按合同约定计算的滞纳金为{_money(demand.penalty_contract_fen)}元，"
+            "本次按资金占用损失的合理范围计收。"
+        )
+    return text
+
+
+def _not_due_blocks(demand: Demand) -> list[Block]:
+    """本期应缴（未到期）: bills not yet due on the demand's date, listed apart and never in the
+    amount demanded."""
+    if not demand.not_due:
+        return []
+    rows: list[tuple[str, ...]] = [("收费项目", "计费期间", "应缴日期", "应缴金额(元)")]
+    shown, later = demand.not_due[:NOT_DUE_MAX_ROWS], demand.not_due[NOT_DUE_MAX_ROWS:]
+    for line in shown:
+        rows.append(
+            (
+                line.fee_item,
+                _period(line),
+                f"{line.due_date:%Y-%m-%d}",
+                _money(line.position.principal_outstanding),
+            )
+        )
+    if later:
+        rows.append(
+            (
+                f"以后各期（共{len(later)}期）",
+                f"{later[0].period_start:%Y-%m-%d}至{later[-1].period_end:%Y-%m-%d}",
+                "",
+                _money(sum(line.position.principal_outstanding for line in later)),
+            )
+        )
+    rows.append(("合计", "", "", _money(demand.not_due_fen)))
+    return [
+        para(
+            "另：以下为本期应缴（未到期）费用，尚未到缴费期限，不属于本次催缴金额，"
+            "请在应缴日期前缴纳：",
+            indent=False,
+        ),
+        table(rows, widths=(0.2, 0.4, 0.18, 0.22), align="LCCR", total_row=True),
+    ]
+
+
+#: Bills not yet due listed one by one (the rest summed in one row), so a notice stays one page.
+NOT_DUE_MAX_ROWS = 3
+
+
+def _not_due_height(demand: Demand) -> int:
+    """About how many table rows the not-yet-due list takes (its rows, header, total and the
+    sentence before it), so the notice's overdue table gives up that room and fits one page."""
+    if not demand.not_due:
+        return 0
+    listed = min(len(demand.not_due), NOT_DUE_MAX_ROWS + 1)
+    return listed + 4
+
+
+def _hotline(hotline: str) -> list[Block]:
+    return [para(f"服务热线：{hotline}")] if hotline else []
+
+
+def _seal(seal_image: str) -> list[Block]:
+    return [seal(seal_image)] if seal_image else []
 
 
 def _footer(who: Addressee, kind: str, number: str) -> str:
@@ -136,34 +223,40 @@ def _footer(who: Addressee, kind: str, number: str) -> str:
 
 def notice_content(
     *,
-    statement: Statement,
+    demand: Demand,
     who: Addressee,
     issued_on: dt.date,
     deadline: dt.date,
     number: str,
     how_to_pay: str,
+    hotline: str = "",
+    seal_image: str = "",
 ) -> Content:
-    """催缴通知书: the charges owed by period, the total with its penalty, 15 days to pay, how
-    to pay, and a tear-off acknowledgment (签收栏) for delivery in person. Fits one page."""
+    """催缴通知书: the overdue charges by period, the total with its penalty, 15 days to pay,
+    the bills not yet due apart, how to pay, the service hotline, and a tear-off
+    acknowledgment (签收栏) for delivery in person. Fits one page."""
     days = (deadline - issued_on).days
     blocks = [
         para(who.greeting, indent=False),
         para(
-            f"截至{chinese_date(statement.as_of)}，您的房屋（房屋编码 {who.unit_code}）"
-            "尚有以下物业服务费用未缴纳："
+            f"截至{chinese_date(demand.statement.as_of)}，您的房屋（房屋编码 {who.unit_code}）"
+            "尚有以下已到期的物业服务费用未缴纳："
         ),
-        _owed_table(statement, max_rows=NOTICE_MAX_ROWS),
-        para(_total_sentence(statement)),
+        _owed_table(demand, max_rows=NOTICE_MAX_ROWS - _not_due_height(demand)),
+        para(_total_sentence(demand)),
         para(
             f"请您于{chinese_date(deadline)}前（本通知书发出之日起{days}日内）缴清上述费用。"
             "滞纳金按物业服务合同约定计算至实际缴款之日。"
         ),
+        *_not_due_blocks(demand),
         para(f"缴费方式：{how_to_pay}"),
         para(
             "如您对上述费用有异议，或对物业服务有意见和建议，请在上述期限内与物业服务中心联系核对；"
             "如您已缴纳，请忽略本通知并谅解。"
         ),
+        *_hotline(hotline),
         small(f"法律依据：{CIVIL_CODE_944}"),
+        *_seal(seal_image),
         sign(who.company_name),
         sign(f"{who.estate_name}物业服务中心"),
         sign(chinese_date(issued_on)),
@@ -184,12 +277,14 @@ def notice_content(
 
 def final_demand_content(
     *,
-    statement: Statement,
+    demand: Demand,
     who: Addressee,
     issued_on: dt.date,
     deadline: dt.date,
     number: str,
     how_to_pay: str,
+    hotline: str = "",
+    seal_image: str = "",
 ) -> Content:
     """催告函 (民法典 art. 944): a reasonable deadline, after which the company may sue or
     apply for arbitration."""
@@ -199,18 +294,21 @@ def final_demand_content(
         para(
             f"{who.company_name}（以下简称“本公司”）依据物业服务合同为{who.estate_name}"
             "提供物业服务。经核对，截至"
-            f"{chinese_date(statement.as_of)}，您的房屋（房屋编码 {who.unit_code}）"
-            "欠缴物业服务费用明细如下："
+            f"{chinese_date(demand.statement.as_of)}，您的房屋（房屋编码 {who.unit_code}）"
+            "欠缴已到期的物业服务费用明细如下："
         ),
-        _owed_table(statement),
-        para(_total_sentence(statement)),
+        _owed_table(demand),
+        para(_total_sentence(demand)),
         para(CIVIL_CODE_944),
         para(
             f"现本公司特此函告：请您在本函发出之日起{days}日内，即{chinese_date(deadline)}前，"
             "缴清上述全部欠费。合理期限届满仍未缴纳的，本公司将依法提起诉讼或者申请仲裁。"
         ),
+        *_not_due_blocks(demand),
         para(f"缴费方式：{how_to_pay}"),
         para("如您对欠费有异议，请在上述期限内携相关材料到物业服务中心核对。"),
+        *_hotline(hotline),
+        *_seal(seal_image),
         sign(f"{who.company_name}（盖章）"),
         sign(chinese_date(issued_on)),
     ]
@@ -225,7 +323,7 @@ def final_demand_content(
 
 def lawyer_letter_content(
     *,
-    statement: Statement,
+    demand: Demand,
     who: Addressee,
     firm: LawFirm,
     issued_on: dt.date,
@@ -242,17 +340,18 @@ def lawyer_letter_content(
         ),
         para(
             f"一、委托人依据物业服务合同为{who.estate_name}提供物业服务。经委托人核对，截至"
-            f"{chinese_date(statement.as_of)}，您名下房屋（房屋编码 {who.unit_code}）"
-            "欠缴物业服务费用明细如下："
+            f"{chinese_date(demand.statement.as_of)}，您名下房屋（房屋编码 {who.unit_code}）"
+            "欠缴已到期的物业服务费用明细如下："
         ),
-        _owed_table(statement),
-        para("二、" + _total_sentence(statement)),
+        _owed_table(demand),
+        para("二、" + _total_sentence(demand)),
         para("三、" + CIVIL_CODE_944),
         para(
             f"四、请您在本函发出之日起{days}日内，即{chinese_date(deadline)}前，"
             "向委托人缴清上述欠费。逾期仍未缴纳的，本所将建议委托人依法提起诉讼或者申请仲裁，"
             "届时您还可能承担相应的诉讼费用。"
         ),
+        *_not_due_blocks(demand),
         para(f"如有疑问，请与本所联系：{firm.phone}（{firm.lawyer}律师）。"),
         sign(f"{firm.name}（盖章）"),
         sign(f"律师：{firm.lawyer}"),
@@ -269,7 +368,7 @@ def lawyer_letter_content(
 
 def committee_letter_content(
     *,
-    statement: Statement,
+    demand: Demand,
     who: Addressee,
     issued_on: dt.date,
     deadline: dt.date,
@@ -280,17 +379,18 @@ def committee_letter_content(
     blocks = [
         para(who.greeting, indent=False),
         para(
-            f"据{who.company_name}核对，截至{chinese_date(statement.as_of)}，您的房屋"
-            f"（房屋编码 {who.unit_code}）欠缴物业服务费用明细如下："
+            f"据{who.company_name}核对，截至{chinese_date(demand.statement.as_of)}，您的房屋"
+            f"（房屋编码 {who.unit_code}）欠缴已到期的物业服务费用明细如下："
         ),
-        _owed_table(statement),
-        para(_total_sentence(statement)),
+        _owed_table(demand),
+        para(_total_sentence(demand)),
         para(PROPERTY_REGULATION_64),
         para(
             f"按时交纳物业服务费用是每位业主的义务，关系到全体业主的共同利益。本业主委员会督促您于"
             f"{chinese_date(deadline)}前向{who.company_name}交纳上述费用。"
             "如对物业服务有意见，欢迎向业主委员会反映，我们将协调解决。"
         ),
+        *_not_due_blocks(demand),
         sign(f"{committee}（盖章）"),
         sign(chinese_date(issued_on)),
     ]

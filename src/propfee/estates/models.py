@@ -21,6 +21,8 @@ class Company(TimeStampedModel):
     personal_data_retention_years = models.PositiveSmallIntegerField(
         _("个人信息保存年限"), default=3
     )
+    #: 欠费公示 is off until a company admin turns it on (个人信息保护法 arts. 25, 55).
+    public_list_enabled = models.BooleanField(_("启用欠费公示"), default=False)
 
     class Meta:
         verbose_name = _("物业公司")

@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Literal
 
-from propfee.core.money import round_half_up
+from propfee.core.money import floor_fen, round_half_up
 
 Component = Literal["principal", "penalty"]
 AllocationOrder = Literal["penalty_first", "principal_first"]
@@ -120,10 +120,11 @@ class ChargeFacts:
 
     @cached_property
     def penalty_cap_fen(self) -> int | None:
-        """k × P rounded once, half up; None when the contract has no cap."""
+        """The largest whole fen not above k × P (a ceiling, so never rounded up: 1844.8 → 1844);
+        None when the contract has no cap."""
         if self.terms.cap_ratio is None:
             return None
-        return round_half_up(Decimal(self.principal_fen) * self.terms.cap_ratio)
+        return floor_fen(Decimal(self.principal_fen) * self.terms.cap_ratio)
 
 
 @dataclass(frozen=True)
@@ -356,7 +357,7 @@ class _PenaltyMeter:
         self._outstanding -= amount_fen
 
     def accrued_fen(self) -> int:
-        """The sum rounded once, half up, then capped at the (once-rounded) k × P."""
+        """The sum rounded once, half up, then capped at the whole fen not above k × P."""
         total = round_half_up(Decimal(f"{self._sum_scaled}E-{self._scale}"))
         if self._cap_fen is not None and total > self._cap_fen:
             return self._cap_fen

@@ -213,6 +213,12 @@ class StatementLine:
     limitation_expires_on: dt.date
     #: Σ outstanding principal × day since the due date (fen-days), for the penalty bound.
     principal_days: int = 0
+    #: The contract's grace days for this charge (宽限天数).
+    grace_days: int = 0
+
+    def overdue_on(self, day: dt.date) -> bool:
+        """Past its due date and the contract's grace days on `day` (a demand may claim it)."""
+        return day > self.due_date + dt.timedelta(days=self.grace_days)
 
     @property
     def charge_id(self) -> int:
@@ -286,6 +292,7 @@ def statements_for_units(
                     position=position,
                     limitation_expires_on=expiry[charge.id],
                     principal_days=state.principal_days(charge.id, as_of),
+                    grace_days=charge.terms.grace_days,
                 )
             )
         statements[unit_id] = Statement(

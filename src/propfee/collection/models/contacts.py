@@ -137,6 +137,9 @@ class InstallmentPlan(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    #: The day of the debtor's written request (书面申请): an acknowledgement of the debt that
+    #: restarts the limitation clock whether or not the plan is approved (诉讼时效规定 art. 14).
+    requested_on = models.DateField(_("书面申请日期"), null=True, blank=True)
     decided_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

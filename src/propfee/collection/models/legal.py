@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from propfee.billing.models import Charge
 from propfee.collection.constants import LegalKind, LegalStatus, RestartKind
 from propfee.collection.models.cases import Case
 from propfee.core.models import User
@@ -28,6 +29,11 @@ class LegalMatter(models.Model):
         _("状态"), max_length=16, choices=LegalStatus.choices, default=LegalStatus.PREPARED
     )
     claim_fen = MoneyField(_("主张金额"), default=0)
+    #: The charges the matter claims: those overdue when it was prepared (or filed). Its filing
+    #: and its end restart the limitation clock of these charges only.
+    claimed_charges = models.ManyToManyField(
+        Charge, verbose_name=_("主张的应收"), related_name="+", blank=True
+    )
     court_fee_fen = MoneyField(_("诉讼费"), default=0)
     lawyer_fee_fen = MoneyField(_("律师费"), default=0)
     recovered_fen = MoneyField(_("已回收金额"), default=0)
@@ -73,6 +79,12 @@ class LimitationRestart(models.Model):
     description = models.CharField(_("说明"), max_length=500)
     source_type = models.CharField(max_length=64)
     source_id = models.BigIntegerField()
+    #: The charges it restarts; empty = every charge of the unit due on or before the day (a
+    #: demand or an acknowledgement of the whole debt). A legal matter's filing and end name
+    #: the charges it claims.
+    charges = models.ManyToManyField(
+        Charge, verbose_name=_("所涉应收"), related_name="+", blank=True
+    )
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
 
     class Meta:
