@@ -199,8 +199,8 @@ def payment_record(
         return found
     chosen = list(dict.fromkeys(int(charge_id) for charge_id in designations))
     if chosen:
-        found = set(Charge.objects.filter(unit=unit, pk__in=chosen).values_list("pk", flat=True))
-        if missing := [charge_id for charge_id in chosen if charge_id not in found]:
+        owned = set(Charge.objects.filter(unit=unit, pk__in=chosen).values_list("pk", flat=True))
+        if missing := [charge_id for charge_id in chosen if charge_id not in owned]:
             raise PaymentError(f"指定的应收不属于该房屋：{', '.join(map(str, missing))}")
     if payer is None:
         payer = current_payer(unit=unit, on=received_on)
