@@ -34,8 +34,11 @@ def test_the_request_log_line_of_a_callback_hides_the_token(server_log):
 
 
 def test_the_root_handlers_hide_tokens_from_every_logger():
-    from propfee.core.logs import TokenRedaction
+    from propfee.core.logs import TokenRedaction, log_redaction_install
 
+    # Another test may have configured logging afresh (new root handlers); installing again is
+    # what start-up does, and adds the filter once.
+    log_redaction_install()
     console = next(
         h
         for h in logging.getLogger().handlers

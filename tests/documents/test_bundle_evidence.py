@@ -7,7 +7,6 @@ payment of 2025-12-20 is before the claimed period and stays out, one of 03-15 i
 from __future__ import annotations
 
 import datetime as dt
-import io
 import zipfile
 
 import pytest
@@ -57,7 +56,7 @@ def test_bundle_has_contacts_messages_and_payments(owing, owner, legal, collecto
     pay(3000, dt.date(2025, 12, 20))
     pay(5000, dt.date(2026, 3, 15))
     _name, data = evidence_bundle_build(unit=owing, actor=legal, as_of=AS_OF)
-    archive = zipfile.ZipFile(io.BytesIO(data))
+    archive = zipfile.ZipFile(data)
     names = archive.namelist()
 
     contacts = pdf_text(archive.read("04-催收记录/物业费催收记录表.pdf"))

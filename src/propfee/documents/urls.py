@@ -19,11 +19,11 @@ urlpatterns = [
     path("batch/<id:pk>/file/", views.batch_file, name="batch_file"),
     path("public-notice/", views.public_notice_new, name="public_notice_new"),
     path(
-        "public-notice/<int:pk>/approve/",
+        "public-notice/<id:pk>/approve/",
         views.public_notice_approve_view,
         name="public_notice_approve",
     ),
     path(
-        "public-notice/<int:pk>/print/", views.public_notice_print_view, name="public_notice_print"
+        "public-notice/<id:pk>/print/", views.public_notice_print_view, name="public_notice_print"
     ),
 ]
