@@ -144,15 +144,21 @@ def postgres_waiting_on_a_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def postgres_others_gone() -> bool:
-    """No other session is connected to the test database (a killed process's server backend
-    ends once it notices that its client is gone)."""
+def postgres_sessions() -> set[int]:
+    """The other sessions connected to the test database."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
             "AND pid <> pg_backend_pid()"
         )
-        return cursor.fetchone()[0] == 0
+        return {row[0] for row in cursor.fetchall()}
+
+
+def postgres_others_gone(before: set[int]) -> Callable[[], bool]:
+    """No session is connected to the test database but those that were before the process
+    started (a killed process's server backend ends once it notices that its client is gone;
+    an idle session another test of this worker left open is not the process's)."""
+    return lambda: postgres_sessions() <= before
 
 
 def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str] | None = None) -> None:
@@ -214,11 +220,12 @@ def killed_mid_way(
 ) -> None:
     """Start `propfee *args` and SIGKILL it in the middle of its write transaction."""
     if POSTGRES:
+        before = postgres_sessions()
         with uncommitted(blocker):
             process = db.start(*args)
             wait_for(postgres_waiting_on_a_lock, process)
             kill(process)
-        wait_for(postgres_others_gone)
+        wait_for(postgres_others_gone(before))
     else:
         process = db.start(*args)
         wait_for(lambda: sqlite_started() and db.sqlite_writing(), process)

@@ -44,8 +44,7 @@ def test_preview_then_confirm(as_manager, owing):
     assert "2026-04-01" in page and reverse("collection:run_detail", args=[run.pk]) in page
 
 
-def test_a_refused_run_says_why(as_manager, company):
-    DunningRun.objects.create(company=company, as_of="2026-04-01")  # running
+def test_a_refused_run_says_why(as_manager, company, lock_held_elsewhere):
     response = as_manager.post(
         reverse("collection:run_preview"), {"as_of": "2026-04-01"}, follow=True
     )
