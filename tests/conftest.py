@@ -84,3 +84,17 @@ def admin_user(make_user):
 @pytest.fixture
 def collector(make_user, estate):
     return make_user(Role.COLLECTOR, username="collector1", estates=[estate])
+
+
+@pytest.fixture
+def browser():
+    """The system Chromium, started for one test (tests/browser.py says how)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -6,39 +6,16 @@ timeline shows both the approval and the call."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
-
-# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run in a
-# thread with a running loop unless told it is safe (it is: the test drives one browser).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from propfee.collection.constants import StageKey, TaskKind, TaskStatus
 from propfee.collection.contacts import contact_record_create
 from propfee.collection.models import Case, CaseEvent, Task
+from tests.browser import BROWSER_MARKS, SCREENSHOTS
 from tests.conftest import PASSWORD
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="the system Chromium (/usr/bin/chromium) is not installed; run `make browser`",
-    ),
-]
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture

@@ -5,20 +5,16 @@ in the fast-entry form, and see the task done and the promise on the case."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from django.utils import timezone
-
-# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run in a
-# thread with a running loop unless told it is safe (it is: the test drives one browser).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from propfee.billing.services import contract_version_create, fee_item_create
 from propfee.collection.constants import PromiseStatus, StageKey, TaskKind, TaskStatus
 from propfee.collection.models import Case, ContactRecord, Hold, Promise, Task
 from propfee.core.models import AuditAction, AuditEntry
 from propfee.core.roles import Role
+from tests.browser import BROWSER_MARKS, SCREENSHOTS
 from tests.conftest import PASSWORD
 from tests.factories import (
     BuildingFactory,
@@ -30,27 +26,8 @@ from tests.factories import (
     UserFactory,
 )
 from tests.payments.conftest import ChargeFactory
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="the system Chromium (/usr/bin/chromium) is not installed; run `make browser`",
-    ),
-]
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture

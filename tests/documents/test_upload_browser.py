@@ -7,19 +7,15 @@ downloads them, and their script never runs (no dialog, `window.__pwned` stays u
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run in a
-# thread with a running loop unless told it is safe (it is: the test drives one browser).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 from propfee.core.roles import Role
 from propfee.documents.constants import DeliveryMethod, DocumentKind
 from propfee.documents.models import DeliveryEvidence, Document
+from tests.browser import BROWSER_MARKS, SCREENSHOTS
 from tests.conftest import PASSWORD
 from tests.factories import (
     BuildingFactory,
@@ -30,27 +26,10 @@ from tests.factories import (
     UserFactory,
 )
 from tests.sample_files import SCRIPT_HTML, SCRIPT_SVG, pdf_bytes
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="the system Chromium (/usr/bin/chromium) is not installed; run `make browser`",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

@@ -4,23 +4,16 @@ water, and approval succeeds once the wording is lawful."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from propfee.core.roles import Role
 from propfee.messaging.constants import TemplateStatus
 from propfee.messaging.models import MessageTemplate
+from tests.browser import BROWSER_MARKS, SCREENSHOTS
 from tests.conftest import PASSWORD
 from tests.factories import UserFactory
-from tests.web.test_browser import CHROMIUM, SCREENSHOTS, browser  # noqa: F401
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="the system Chromium is not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -31,7 +24,7 @@ def manager_with_data(transactional_db, company, estate, unit, payer, owing):
 def test_a_manager_writes_previews_and_approves_a_template(
     live_server,
     manager_with_data,
-    browser,  # noqa: F811
+    browser,
 ):
     page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
     page.set_default_timeout(10_000)

@@ -4,28 +4,13 @@ load with no violation reported, and the charts are drawn."""
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 from propfee.core.roles import Role
-from tests.collection.test_workbench_browser import (  # noqa: F401 (fixtures)
-    browser,
-    collector_with_a_call,
-)
+from tests.browser import BROWSER_MARKS
+from tests.collection.test_workbench_browser import collector_with_a_call  # noqa: F401
 from tests.conftest import PASSWORD
 from tests.factories import UserFactory
-from tests.web.test_browser import CHROMIUM
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="the system Chromium (/usr/bin/chromium) is not installed; run `make browser`",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 # Runs before any page script, outside the page's policy: every violation the browser reports.
 RECORD_VIOLATIONS = """
@@ -39,7 +24,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 def test_main_pages_load_under_the_policy_and_draw_their_charts(
     live_server,
     collector_with_a_call,  # noqa: F811
-    browser,  # noqa: F811
+    browser,
 ):
     case = collector_with_a_call
     UserFactory(username="boss", company=case.company, role=Role.ADMIN)
