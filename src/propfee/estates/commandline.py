@@ -1,9 +1,13 @@
-"""What a `propfee` command is told on its command line: the acting staff user (`--user`) and
-the company (`--company`). One place, so every command resolves and refuses them alike."""
+"""What a `propfee` command is told on its command line: the acting staff user (`--user`), the
+company (`--company`) and a business date (`--as-of`). One place, so every command resolves
+and refuses them alike."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from propfee.core.models import User
 from propfee.estates.models import Company
@@ -34,3 +38,13 @@ def command_company(code: str | None, actor: User | None) -> Company:
     if len(companies) > 1:
         raise CommandError("系统中有多家物业公司，请用 --company 指定公司编码")
     return companies[0]
+
+
+def command_date(value: str | None) -> dt.date:
+    """The date of `--as-of YYYY-MM-DD`; today (Asia/Shanghai) when not given."""
+    if not value:
+        return timezone.localdate()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(f"日期格式不对：{value}（应为 YYYY-MM-DD）") from exc

@@ -9,7 +9,6 @@ day (cron or the task worker: docs/operations.md)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -26,7 +25,7 @@ from propfee.collection.services import (
     dunning_run_unlock,
 )
 from propfee.core.roles import PermissionDenied
-from propfee.estates.commandline import command_actor, command_company
+from propfee.estates.commandline import command_actor, command_company, command_date
 
 
 def report_table(report: RunReport) -> Table:
@@ -59,14 +58,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            as_of = (
-                dt.date.fromisoformat(options["as_of"])
-                if options.get("as_of")
-                else timezone.localdate()
-            )
-        except ValueError as exc:
-            raise CommandError(f"日期格式不对：{options['as_of']}（应为 YYYY-MM-DD）") from exc
+        as_of = command_date(options.get("as_of"))
         actor = command_actor(options.get("user"))
         company = command_company(options.get("company"), actor)
         out = Console(file=self.stdout, width=100, highlight=False, soft_wrap=True)  # type: ignore[arg-type]

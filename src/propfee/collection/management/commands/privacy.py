@@ -5,17 +5,15 @@ each with its own period. Schedule it monthly (docs/operations.md)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 from rich.console import Console
 from rich.table import Table
 
 from propfee.collection.privacy import PurgeReport, privacy_purge
 from propfee.core.roles import PermissionDenied
-from propfee.estates.commandline import command_actor
+from propfee.estates.commandline import command_actor, command_date
 from propfee.estates.models import Company
 from propfee.estates.services import ANONYMISED_NAME
 
@@ -56,14 +54,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="以该员工的身份运行（检查其权限）")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            as_of = (
-                dt.date.fromisoformat(options["as_of"])
-                if options.get("as_of")
-                else timezone.localdate()
-            )
-        except ValueError as exc:
-            raise CommandError(f"日期格式不对：{options['as_of']}（应为 YYYY-MM-DD）") from exc
+        as_of = command_date(options.get("as_of"))
         actor = command_actor(options.get("user"))
         companies = Company.objects.order_by("code")
         if options.get("company"):

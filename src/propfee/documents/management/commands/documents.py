@@ -4,7 +4,6 @@ route order), with a progress bar. Django commands do not nest, so the action is
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from propfee.core.roles import PermissionDenied
 from propfee.documents.constants import DocumentKind
 from propfee.documents.services import DocumentError, notices_batch_render
-from propfee.estates.commandline import command_actor, command_company
+from propfee.estates.commandline import command_actor, command_company, command_date
 from propfee.estates.models import Estate
 from propfee.estates.selectors import estates_visible_to
 
@@ -45,12 +44,7 @@ class Command(BaseCommand):
         estate = estates.filter(code=options["estate"].strip().upper()).first()
         if estate is None:
             raise CommandError(f"项目不存在：{options['estate']}")
-        as_of = None
-        if options.get("as_of"):
-            try:
-                as_of = dt.date.fromisoformat(options["as_of"])
-            except ValueError as exc:
-                raise CommandError(f"日期格式应为 YYYY-MM-DD：{options['as_of']}") from exc
+        as_of = command_date(options["as_of"]) if options.get("as_of") else None
         progress = Progress(
             TextColumn("生成催缴通知书"),
             BarColumn(),
