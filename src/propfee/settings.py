@@ -195,7 +195,12 @@ TASKS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Callback tokens never reach a log line (propfee.core.logs); set here, so any handler
+    # made from this configuration carries the filter.
+    "filters": {"redact_tokens": {"()": "propfee.core.logs.TokenRedaction"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 

@@ -34,11 +34,8 @@ def test_the_request_log_line_of_a_callback_hides_the_token(server_log):
 
 
 def test_the_root_handlers_hide_tokens_from_every_logger():
-    from propfee.core.logs import TokenRedaction, log_redaction_install
+    from propfee.core.logs import TokenRedaction
 
-    # Another test may have configured logging afresh (new root handlers); installing again is
-    # what start-up does, and adds the filter once.
-    log_redaction_install()
     console = next(
         h
         for h in logging.getLogger().handlers

@@ -453,6 +453,14 @@ def message_queue(
     )
 
 
+def _message_by_key(company_id: int, key: str) -> tuple[str, Message | None]:
+    """The idempotency key as stored, and the message already queued under it, if any."""
+    key = key.strip()[:200]
+    if not key:
+        raise MessagingError("缺少幂等键。")
+    return key, Message.objects.filter(company_id=company_id, key=key).first()
+
+
 def _queue(
     *,
     unit: Unit,
@@ -471,11 +479,8 @@ def _queue(
 ) -> Message:
     require(actor, Capability.SEND_MESSAGES)
     now = now or timezone.now()
-    key = key.strip()[:200]
-    if not key:
-        raise MessagingError("缺少幂等键。")
     company_id = unit.estate.company_id
-    existing = Message.objects.filter(company_id=company_id, key=key).first()
+    key, existing = _message_by_key(company_id, key)
     if existing is not None:
         return existing
     # The stored state decides: an edit since the caller loaded it returned it to draft.
@@ -612,11 +617,8 @@ def message_compose(
     if problems:
         raise TemplateProblems(problems)
     now = now or timezone.now()
-    key = key.strip()[:200]
-    if not key:
-        raise MessagingError("缺少幂等键。")
     company_id = unit.estate.company_id
-    existing = Message.objects.filter(company_id=company_id, key=key).first()
+    key, existing = _message_by_key(company_id, key)
     if existing is not None:
         return existing
     payer = current_payer(unit=unit, on=timezone.localdate(now))
